@@ -1,0 +1,44 @@
+// Change: one mutation of the identity graph, as the engine hands it to the
+// log (SPEC §4: "a created contact, a demoted primary").
+//
+// The engine assigns every change a sequence number, and ids and timestamps,
+// in one critical section, so seq order = id order = createdAt order, and
+// replaying changes in seq order rebuilds the same state.
+//
+// Thread-safety: ChangeSink::Append is called with the engine's sequencer lock
+// held, so calls never overlap and arrive in strictly increasing seq order.
+// An implementation must be quick (queue the record, never wait on I/O).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "engine/clock.h"
+
+namespace idrecon {
+
+using ContactId = std::uint32_t;  // 0 means "none"
+using Seq = std::uint64_t;        // 0 means "none"; the first change is 1
+
+struct Change {
+  enum class Kind : std::uint8_t {
+    kCreateContact = 1,  // id, email, phone, linked_to (0: a primary), at = createdAt
+    kDemote = 2,         // id (a primary) becomes secondary of linked_to, at = updatedAt
+  };
+  Kind kind = Kind::kCreateContact;
+  Seq seq = 0;
+  ContactId id = 0;
+  ContactId linked_to = 0;
+  Millis at = 0;
+  // Valid only during Append; empty = null. Only for kCreateContact.
+  std::string_view email;
+  std::string_view phone;
+};
+
+class ChangeSink {
+ public:
+  virtual ~ChangeSink() = default;
+  virtual void Append(const Change& change) = 0;
+};
+
+}  // namespace idrecon

@@ -1,0 +1,84 @@
+// ContactStore: every contact ever created, in a dense array indexed by id.
+//
+// The array is chunked: chunks are allocated as ids grow and never move, so a
+// Contact& stays valid while other threads append. Slot 0 is never used (id 0
+// means "none").
+//
+// Each Contact is also a node of the disjoint-set forest (`parent`) and of its
+// cluster's circular member list (`next`). Invariants kept by the engine:
+//   - a contact whose parent is itself is a root, and the root of every set is
+//     the cluster's primary: its oldest member by (created_at, id);
+//   - following `next` from any member visits every member of its cluster
+//     exactly once and returns to the start.
+//
+// Thread-safety: Allocate is serialised by the caller (the engine's
+// sequencer) and publishes the slot with a release store of the count;
+// Get(id) for id < count() may run concurrently with it. The fields of a
+// published contact follow the rules written beside them.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+
+#include "engine/change.h"
+#include "engine/clock.h"
+#include "engine/string_arena.h"
+
+namespace idrecon {
+
+struct Contact {
+  static constexpr Millis kNotDeleted = std::numeric_limits<Millis>::min();
+  enum Flags : std::uint32_t {
+    kFirstEmailCarrier = 1u << 0,  // no older contact had this email
+    kFirstPhoneCarrier = 1u << 1,  // no older contact had this phone
+  };
+
+  // Immutable once published.
+  Millis created_at = 0;
+  StringRef email = 0;
+  StringRef phone = 0;
+  std::uint32_t flags = 0;
+  // Guarded by the lock of the contact's cluster (its root's stripe).
+  Millis updated_at = 0;
+  Millis deleted_at = kNotDeleted;
+  Seq last_seq = 0;  // on a root: the highest seq that changed its cluster
+  ContactId next = 0;
+  // Written under the cluster lock; read without a lock by Find (path
+  // halving may also lower it to any ancestor, which keeps it valid).
+  std::atomic<ContactId> parent{0};
+};
+
+class ContactStore {
+ public:
+  static constexpr std::size_t kChunkShift = 16;  // 65536 contacts a chunk
+  static constexpr std::size_t kChunkSize = std::size_t{1} << kChunkShift;
+  static constexpr std::size_t kMaxChunks = std::size_t{1} << 16;
+
+  ContactStore();
+  ~ContactStore();
+  ContactStore(const ContactStore&) = delete;
+  ContactStore& operator=(const ContactStore&) = delete;
+
+  // Returns a fresh slot (all fields default) and its id. The slot becomes
+  // visible to Get/count only after Publish(id). Serialised by the caller.
+  ContactId Allocate(Contact** slot);
+  void Publish(ContactId id) { next_id_.store(id + 1, std::memory_order_release); }
+
+  // Precondition: 1 <= id < end().
+  Contact& Get(ContactId id) const {
+    return chunks_[id >> kChunkShift].load(std::memory_order_acquire)[id & (kChunkSize - 1)];
+  }
+  // One past the highest published id (1 when empty).
+  ContactId end() const { return next_id_.load(std::memory_order_acquire); }
+  std::size_t size() const { return end() - 1; }
+
+ private:
+  std::unique_ptr<std::atomic<Contact*>[]> chunks_;
+  std::atomic<ContactId> next_id_{1};
+  ContactId allocated_end_ = 1;  // guarded by the caller's serialisation
+};
+
+}  // namespace idrecon

@@ -1,0 +1,381 @@
+// Engine implementation.
+//
+// Locking protocol (DESIGN.md, "the concurrency trap"):
+//   1. Value stripes. A request first locks the stripes of its email and its
+//      phone (value_locks_, ascending order). The stripe of a value also
+//      guards that value's index shard, so "is this value known?" and "insert
+//      this new value" are atomic per value: two requests carrying the same
+//      new email serialise here and can never both create it.
+//   2. Cluster stripes. With the value stripes held, it finds the roots of the
+//      contacts it matched (lock-free reads of `parent`), locks the roots'
+//      stripes (cluster_locks_, ascending), and re-checks that each is still a
+//      root; if not, it unlocks and retries. A root only stops being a root
+//      under its own stripe, so a root seen under its lock stays one.
+//   3. Sequencer. The short critical section that assigns seq, id and time,
+//      allocates and fills new contact slots, and hands the changes to the
+//      sink. It is always the innermost lock.
+// No thread takes a value stripe while holding a cluster stripe, and no
+// thread takes anything while holding the sequencer, so there is no cycle.
+//
+// Why this is linearizable: two requests that conflict (share a value, or a
+// cluster) hold a common lock across their whole effect, including their
+// sequencer section; requests that share neither commute. So the seq order is
+// a valid serial order, and it is the order the sink sees.
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "engine/contact_store.h"
+#include "engine/stripe_locks.h"
+#include "engine/string_arena.h"
+#include "engine/value_index.h"
+
+namespace idrecon {
+
+std::string_view TrimAsciiWhitespace(std::string_view s) {
+  auto is_ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+namespace {
+
+std::uint64_t DefaultValueHash(std::string_view s) { return std::hash<std::string_view>{}(s); }
+
+// Value stripes use the high half of the hash; shards' hash maps use it all.
+std::uint64_t StripeKey(std::uint64_t hash) { return hash >> 32; }
+
+}  // namespace
+
+class Engine::Impl {
+ public:
+  explicit Impl(const Options& o)
+      : clock_(o.clock),
+        sink_(o.sink),
+        hash_(o.value_hash ? o.value_hash : &DefaultValueHash),
+        value_locks_(o.lock_stripes),
+        cluster_locks_(o.lock_stripes),
+        email_index_(value_locks_.size()),
+        phone_index_(value_locks_.size()) {}
+
+  Status Identify(const IdentifyQuery& query, IdentifyOutcome* out);
+  Status GetContact(ContactId id, ContactRow* out) const;
+
+  std::size_t contact_count() const { return store_.size(); }
+  std::size_t cluster_count() const { return clusters_.load(std::memory_order_relaxed); }
+  Seq last_seq() const {
+    std::lock_guard<std::mutex> lock(seq_mu_);
+    return last_seq_;
+  }
+
+ private:
+  // A value of the request with its hash and stripe; empty = absent.
+  struct Value {
+    std::string_view bytes;
+    std::uint64_t hash = 0;
+    std::size_t stripe = StripeLocks::kNone;
+  };
+
+  Value MakeValue(std::string_view bytes) const {
+    Value v;
+    v.bytes = bytes;
+    if (!bytes.empty()) {
+      v.hash = hash_(bytes);
+      v.stripe = value_locks_.StripeOf(StripeKey(v.hash));
+    }
+    return v;
+  }
+
+  ContactId FindInIndex(const std::vector<ValueIndex>& index, const Value& v, bool email) const {
+    if (v.bytes.empty()) return 0;
+    return index[v.stripe].Find(v.bytes, v.hash, [&](ContactId id) {
+      const Contact& c = store_.Get(id);
+      return arena_.View(email ? c.email : c.phone);
+    });
+  }
+
+  // Root of `id`'s set, with path halving. Safe without locks: `parent` only
+  // ever moves to an ancestor, and sets only grow.
+  ContactId FindRoot(ContactId id) const {
+    for (;;) {
+      Contact& c = store_.Get(id);
+      ContactId p = c.parent.load(std::memory_order_acquire);
+      if (p == id) return id;
+      ContactId gp = store_.Get(p).parent.load(std::memory_order_acquire);
+      if (gp != p) c.parent.compare_exchange_weak(p, gp, std::memory_order_acq_rel);
+      id = gp;
+    }
+  }
+
+  bool IsRoot(ContactId id) const { return store_.Get(id).parent.load(std::memory_order_acquire) == id; }
+
+  std::size_t ClusterStripe(ContactId root) const {
+    return root == 0 ? StripeLocks::kNone : cluster_locks_.StripeOf(root);
+  }
+
+  // True when `a` is older than `b` (SPEC §1: createdAt, then id).
+  bool Older(ContactId a, ContactId b) const {
+    const Millis ta = store_.Get(a).created_at, tb = store_.Get(b).created_at;
+    return ta != tb ? ta < tb : a < b;
+  }
+
+  // Sequencer: call with seq_mu_ held.
+  Millis NowLocked() {
+    last_time_ = std::max(last_time_, clock_->NowMillis());
+    return last_time_;
+  }
+
+  // Under the sequencer: allocate, fill and publish a contact; log it.
+  ContactId CreateContactLocked(const Value& email, const Value& phone, ContactId primary, Millis now,
+                                std::uint32_t flags, Seq* seq);
+  // Under both roots' cluster locks: demoted's members join survivor's cluster.
+  void MergeLocked(ContactId survivor, ContactId demoted, Millis now, Seq seq);
+  // Under the root's cluster lock.
+  void BuildView(ContactId root, ClusterView* view) const;
+
+  Clock* const clock_;
+  ChangeSink* const sink_;
+  std::uint64_t (*const hash_)(std::string_view);
+
+  mutable StripeLocks value_locks_;
+  mutable StripeLocks cluster_locks_;
+  std::vector<ValueIndex> email_index_;  // shard i guarded by value_locks_ stripe i
+  std::vector<ValueIndex> phone_index_;  // likewise
+
+  ContactStore store_;
+  StringArena arena_;  // appended under seq_mu_
+  std::atomic<std::size_t> clusters_{0};
+
+  mutable std::mutex seq_mu_;  // the sequencer
+  Seq last_seq_ = 0;           // guarded by seq_mu_
+  Millis last_time_ = 0;       // guarded by seq_mu_; createdAt never decreases
+};
+
+ContactId Engine::Impl::CreateContactLocked(const Value& email, const Value& phone, ContactId primary,
+                                            Millis now, std::uint32_t flags, Seq* seq) {
+  Contact* c = nullptr;
+  const ContactId id = store_.Allocate(&c);
+  c->created_at = now;
+  c->updated_at = now;
+  c->email = arena_.Append(email.bytes);
+  c->phone = arena_.Append(phone.bytes);
+  c->flags = flags;
+  c->next = id;  // a list of one; a secondary is spliced in by the caller
+  *seq = ++last_seq_;
+  c->last_seq = *seq;
+  c->parent.store(primary == 0 ? id : primary, std::memory_order_relaxed);
+  store_.Publish(id);
+  if (sink_ != nullptr) {
+    Change ch;
+    ch.kind = Change::Kind::kCreateContact;
+    ch.seq = *seq;
+    ch.id = id;
+    ch.linked_to = primary;
+    ch.at = now;
+    ch.email = email.bytes;
+    ch.phone = phone.bytes;
+    sink_->Append(ch);
+  }
+  return id;
+}
+
+void Engine::Impl::MergeLocked(ContactId survivor, ContactId demoted, Millis now, Seq seq) {
+  // Every member of the demoted cluster now links to the survivor: its
+  // linkedId changed, so its updatedAt is stamped (SPEC §1). Pointing each
+  // straight at the survivor keeps every tree one level deep.
+  ContactId m = demoted;
+  do {
+    Contact& c = store_.Get(m);
+    c.updated_at = now;
+    c.parent.store(survivor, std::memory_order_release);
+    m = c.next;
+  } while (m != demoted);
+  Contact& s = store_.Get(survivor);
+  Contact& d = store_.Get(demoted);
+  std::swap(s.next, d.next);  // splice the two circular lists
+  s.last_seq = std::max({s.last_seq, d.last_seq, seq});
+  clusters_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Engine::Impl::BuildView(ContactId root, ClusterView* view) const {
+  thread_local std::vector<ContactId> members;
+  members.clear();
+  ContactId m = root;
+  do {
+    members.push_back(m);
+    m = store_.Get(m).next;
+  } while (m != root);
+  std::sort(members.begin(), members.end());
+
+  const Contact& primary = store_.Get(root);
+  const std::string_view primary_email = arena_.View(primary.email);
+  const std::string_view primary_phone = arena_.View(primary.phone);
+  view->primary_id = root;
+  view->emails.clear();
+  view->phone_numbers.clear();
+  view->secondary_ids.clear();
+  if (!primary_email.empty()) view->emails.push_back(primary_email);
+  if (!primary_phone.empty()) view->phone_numbers.push_back(primary_phone);
+  // Every contact with a given value is in this cluster (SPEC §1 inv. 4), so
+  // the first carrier flag marks each distinct value exactly once.
+  for (ContactId id : members) {
+    const Contact& c = store_.Get(id);
+    if (c.deleted_at != Contact::kNotDeleted) continue;
+    if (id != root) view->secondary_ids.push_back(id);
+    if (c.flags & Contact::kFirstEmailCarrier) {
+      std::string_view e = arena_.View(c.email);
+      if (e != primary_email) view->emails.push_back(e);
+    }
+    if (c.flags & Contact::kFirstPhoneCarrier) {
+      std::string_view p = arena_.View(c.phone);
+      if (p != primary_phone) view->phone_numbers.push_back(p);
+    }
+  }
+}
+
+Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) {
+  const std::string_view email_bytes = TrimAsciiWhitespace(query.email);
+  const std::string_view phone_bytes = TrimAsciiWhitespace(query.phone);
+  if (email_bytes.empty() && phone_bytes.empty()) {
+    return Status::InvalidArgument("at least one of email and phoneNumber must be given");
+  }
+  if (email_bytes.size() > kMaxEmailBytes) {
+    return Status::InvalidArgument("email is longer than " + std::to_string(kMaxEmailBytes) + " bytes");
+  }
+  if (phone_bytes.size() > kMaxPhoneBytes) {
+    return Status::InvalidArgument("phoneNumber is longer than " + std::to_string(kMaxPhoneBytes) + " bytes");
+  }
+  const Value email = MakeValue(email_bytes);
+  const Value phone = MakeValue(phone_bytes);
+  *out = IdentifyOutcome{};
+
+  StripeGuard value_guard(value_locks_, email.stripe, phone.stripe);
+  const ContactId by_email = FindInIndex(email_index_, email, true);
+  const ContactId by_phone = FindInIndex(phone_index_, phone, false);
+  const bool email_is_new = !email.bytes.empty() && by_email == 0;
+  const bool phone_is_new = !phone.bytes.empty() && by_phone == 0;
+  const std::uint32_t new_flags = (email_is_new ? Contact::kFirstEmailCarrier : 0u) |
+                                  (phone_is_new ? Contact::kFirstPhoneCarrier : 0u);
+
+  if (by_email == 0 && by_phone == 0) {
+    // Nothing known: a new primary. Nobody can reach it through the index
+    // before we insert its values (we hold their stripes), and GetContact
+    // sees it only fully built (published under the sequencer).
+    ContactId id;
+    Seq seq;
+    {
+      std::lock_guard<std::mutex> seq_lock(seq_mu_);
+      id = CreateContactLocked(email, phone, 0, NowLocked(), new_flags, &seq);
+    }
+    clusters_.fetch_add(1, std::memory_order_relaxed);
+    if (email_is_new) email_index_[email.stripe].Insert(email.bytes, email.hash, id);
+    if (phone_is_new) phone_index_[phone.stripe].Insert(phone.bytes, phone.hash, id);
+    const Contact& c = store_.Get(id);
+    out->cluster.primary_id = id;
+    if (!email.bytes.empty()) out->cluster.emails.push_back(arena_.View(c.email));
+    if (!phone.bytes.empty()) out->cluster.phone_numbers.push_back(arena_.View(c.phone));
+    out->depends_on_seq = seq;
+    out->first_change_seq = seq;
+    out->created_contact = true;
+    return Status::Ok();
+  }
+
+  // Lock the matched clusters' roots, retrying if a merge demoted a root
+  // between our lock-free find and taking its lock.
+  ContactId root_a = 0, root_b = 0;
+  StripeGuard cluster_guard(cluster_locks_);
+  for (;;) {
+    root_a = by_email ? FindRoot(by_email) : 0;
+    root_b = by_phone ? FindRoot(by_phone) : 0;
+    cluster_guard.Lock(ClusterStripe(root_a), ClusterStripe(root_b));
+    if ((root_a == 0 || IsRoot(root_a)) && (root_b == 0 || IsRoot(root_b))) break;
+    cluster_guard.Release();
+  }
+
+  ContactId survivor = root_a ? root_a : root_b;
+  ContactId demoted = 0;
+  if (root_a != 0 && root_b != 0 && root_a != root_b) {
+    survivor = Older(root_a, root_b) ? root_a : root_b;
+    demoted = survivor == root_a ? root_b : root_a;
+  }
+  const bool create = email_is_new || phone_is_new;
+
+  if (demoted != 0 || create) {
+    Millis now;
+    Seq demote_seq = 0, create_seq = 0;
+    ContactId id = 0;
+    {
+      std::lock_guard<std::mutex> seq_lock(seq_mu_);
+      now = NowLocked();
+      if (demoted != 0) {
+        demote_seq = ++last_seq_;
+        if (sink_ != nullptr) {
+          Change ch;
+          ch.kind = Change::Kind::kDemote;
+          ch.seq = demote_seq;
+          ch.id = demoted;
+          ch.linked_to = survivor;
+          ch.at = now;
+          sink_->Append(ch);
+        }
+      }
+      if (create) id = CreateContactLocked(email, phone, survivor, now, new_flags, &create_seq);
+    }
+    if (demoted != 0) {
+      MergeLocked(survivor, demoted, now, demote_seq);
+      out->merged = true;
+    }
+    if (create) {
+      Contact& s = store_.Get(survivor);
+      Contact& c = store_.Get(id);
+      std::swap(s.next, c.next);  // splice the one-element list in
+      s.last_seq = std::max(s.last_seq, create_seq);
+      if (email_is_new) email_index_[email.stripe].Insert(email.bytes, email.hash, id);
+      if (phone_is_new) phone_index_[phone.stripe].Insert(phone.bytes, phone.hash, id);
+      out->created_contact = true;
+    }
+    out->first_change_seq = demote_seq != 0 ? demote_seq : create_seq;
+  }
+  BuildView(survivor, &out->cluster);
+  out->depends_on_seq = store_.Get(survivor).last_seq;
+  return Status::Ok();
+}
+
+Status Engine::Impl::GetContact(ContactId id, ContactRow* out) const {
+  if (id == 0 || id >= store_.end()) return Status::NotFound("no contact with id " + std::to_string(id));
+  StripeGuard guard(cluster_locks_);
+  ContactId root;
+  for (;;) {
+    root = FindRoot(id);
+    guard.Lock(ClusterStripe(root), StripeLocks::kNone);
+    if (IsRoot(root)) break;
+    guard.Release();
+  }
+  const Contact& c = store_.Get(id);
+  *out = ContactRow{};
+  out->id = id;
+  out->email = arena_.View(c.email);
+  out->phone = arena_.View(c.phone);
+  out->is_primary = root == id;
+  out->linked_id = root == id ? 0 : root;
+  out->created_at = c.created_at;
+  out->updated_at = c.updated_at;
+  if (c.deleted_at != Contact::kNotDeleted) out->deleted_at = c.deleted_at;
+  return Status::Ok();
+}
+
+Engine::Engine(const Options& options) : impl_(std::make_unique<Impl>(options)) {}
+Engine::~Engine() = default;
+
+Status Engine::Identify(const IdentifyQuery& query, IdentifyOutcome* out) { return impl_->Identify(query, out); }
+Status Engine::GetContact(ContactId id, ContactRow* out) const { return impl_->GetContact(id, out); }
+std::size_t Engine::contact_count() const { return impl_->contact_count(); }
+std::size_t Engine::cluster_count() const { return impl_->cluster_count(); }
+Seq Engine::last_seq() const { return impl_->last_seq(); }
+
+}  // namespace idrecon

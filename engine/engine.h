@@ -1,0 +1,114 @@
+// Engine: the identity graph in memory, and SPEC §2's /identify semantics.
+//
+// Contract (SPEC §1–§2): Identify(email, phone) finds the live contacts that
+// carry either value, merges the (at most two) clusters they belong to so the
+// older primary survives, creates a contact when the request brings a value no
+// live contact has, and returns the whole resulting cluster. Every call behaves
+// as if all calls ran one at a time in some serial order (linearizable), and
+// that order is the order of the sequence numbers handed to the ChangeSink.
+//
+// Thread-safety: every public method may be called concurrently from any
+// number of threads. Requests that touch different clusters and different
+// value-lock stripes proceed in parallel. See engine.cc for the lock order.
+//
+// Lifetime: string_views returned in results point into the engine's
+// append-only arena and stay valid for the engine's lifetime.
+//
+// The engine never does I/O and never blocks on anything but its own short
+// critical sections.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "engine/change.h"
+#include "engine/clock.h"
+#include "engine/status.h"
+
+namespace idrecon {
+
+// SPEC §2 limits on one value, in bytes, after trimming.
+inline constexpr std::size_t kMaxEmailBytes = 320;
+inline constexpr std::size_t kMaxPhoneBytes = 64;
+
+// One /identify request. Values are raw: the engine trims leading and trailing
+// ASCII whitespace (space, tab, CR, LF); a value that is then empty is absent.
+struct IdentifyQuery {
+  std::string_view email;
+  std::string_view phone;
+};
+
+// A cluster as /identify shows it (SPEC §2 response rules already applied).
+struct ClusterView {
+  ContactId primary_id = 0;
+  std::vector<std::string_view> emails;         // primary's first, then by first carrier id
+  std::vector<std::string_view> phone_numbers;  // same rule
+  std::vector<ContactId> secondary_ids;         // ascending
+};
+
+struct IdentifyOutcome {
+  ClusterView cluster;
+  // Highest sequence number of any change that shaped this cluster (0: none
+  // since the engine was loaded). A response may be shown once this is durable.
+  Seq depends_on_seq = 0;
+  // Sequence number of this request's first change, 0 when it changed nothing.
+  Seq first_change_seq = 0;
+  bool created_contact = false;  // a new contact (primary or secondary) was made
+  bool merged = false;           // two clusters were joined
+};
+
+// One contact as SPEC §1 defines the row. Empty string_view = null.
+struct ContactRow {
+  ContactId id = 0;
+  std::string_view email;
+  std::string_view phone;
+  ContactId linked_id = 0;  // 0 = null (a primary); else the current primary
+  bool is_primary = true;
+  Millis created_at = 0;
+  Millis updated_at = 0;
+  std::optional<Millis> deleted_at;
+};
+
+class Engine {
+ public:
+  struct Options {
+    Clock* clock = nullptr;       // required; not owned
+    ChangeSink* sink = nullptr;   // optional; not owned; called under the sequencer lock
+    std::size_t lock_stripes = 1024;  // rounded up to a power of two
+    // Hash of a value's bytes for the index; nullptr = the default. Tests
+    // pass a deliberately weak one to force collisions.
+    std::uint64_t (*value_hash)(std::string_view) = nullptr;
+  };
+
+  explicit Engine(const Options& options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // SPEC §2. InvalidArgument (message for a person) when both values are
+  // absent after trimming or one exceeds its limit; nothing changes then.
+  Status Identify(const IdentifyQuery& query, IdentifyOutcome* out);
+
+  // SPEC §3 GET /contacts/{id}. NotFound for an id never assigned.
+  Status GetContact(ContactId id, ContactRow* out) const;
+
+  // Every contact ever created (live or deleted).
+  std::size_t contact_count() const;
+  // Number of clusters (= number of live primaries).
+  std::size_t cluster_count() const;
+  // Highest sequence number handed out so far (0 before the first change).
+  Seq last_seq() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Trims leading and trailing ASCII space, tab, CR and LF (SPEC §2).
+std::string_view TrimAsciiWhitespace(std::string_view s);
+
+}  // namespace idrecon

@@ -1,0 +1,59 @@
+// ValueIndex: one shard of the email→contact or phone→contact index.
+//
+// Maps a value (an email or a phone number) to the first contact that carried
+// it. To stay compact it is keyed by a 64-bit hash of the value, not by the
+// bytes: a hit is confirmed by comparing the bytes the contact holds. Two
+// different values with the same hash never merge: the first one owns the
+// hash slot, later ones live in a small overflow map keyed by their bytes.
+// Invariant: every value in overflow_ has a hash that is also a key of main_.
+//
+// Thread-safety: none. The engine guards each shard with its value-lock
+// stripe, and every access to a shard holds that stripe's mutex.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include "engine/change.h"
+
+namespace idrecon {
+
+class ValueIndex {
+ public:
+  // `value_of(id)` returns the bytes contact `id` holds for this index.
+  template <class ValueOf>
+  ContactId Find(std::string_view value, std::uint64_t hash, const ValueOf& value_of) const {
+    auto it = main_.find(hash);
+    if (it == main_.end()) return 0;  // by the invariant, overflow_ cannot hold it either
+    if (value_of(it->second) == value) return it->second;
+    if (overflow_.empty()) return 0;
+    auto o = overflow_.find(std::string(value));
+    return o == overflow_.end() ? 0 : o->second;
+  }
+
+  // Precondition: Find(value, hash) returned 0.
+  void Insert(std::string_view value, std::uint64_t hash, ContactId id) {
+    auto [it, inserted] = main_.try_emplace(hash, id);
+    if (!inserted) overflow_.emplace(std::string(value), id);
+  }
+
+  std::size_t size() const { return main_.size() + overflow_.size(); }
+  std::size_t collisions() const { return overflow_.size(); }
+
+ private:
+  // The key is already a well-mixed hash: tell Boost not to mix it again.
+  struct PassThroughHash {
+    using is_avalanching = void;
+    std::size_t operator()(std::uint64_t h) const { return static_cast<std::size_t>(h); }
+  };
+
+  boost::unordered_flat_map<std::uint64_t, ContactId, PassThroughHash> main_;
+  std::unordered_map<std::string, ContactId> overflow_;
+};
+
+}  // namespace idrecon
