@@ -65,6 +65,7 @@ class Engine::Impl {
 
   Status Identify(const IdentifyQuery& query, IdentifyOutcome* out);
   Status GetContact(ContactId id, ContactRow* out) const;
+  Status Apply(const Change& change);
 
   std::size_t contact_count() const { return store_.size(); }
   std::size_t cluster_count() const { return clusters_.load(std::memory_order_relaxed); }
@@ -132,7 +133,11 @@ class Engine::Impl {
 
   // Under the sequencer: allocate, fill and publish a contact; log it.
   ContactId CreateContactLocked(const Value& email, const Value& phone, ContactId primary, Millis now,
-                                std::uint32_t flags, Seq* seq);
+                                std::uint32_t flags, Seq* seq) {
+    return CreateContactLockedWithSink(email, phone, primary, now, flags, seq, sink_);
+  }
+  ContactId CreateContactLockedWithSink(const Value& email, const Value& phone, ContactId primary, Millis now,
+                                        std::uint32_t flags, Seq* seq, ChangeSink* sink);
   // Under both roots' cluster locks: demoted's members join survivor's cluster.
   void MergeLocked(ContactId survivor, ContactId demoted, Millis now, Seq seq);
   // Under the root's cluster lock.
@@ -156,8 +161,8 @@ class Engine::Impl {
   Millis last_time_ = 0;       // guarded by seq_mu_; createdAt never decreases
 };
 
-ContactId Engine::Impl::CreateContactLocked(const Value& email, const Value& phone, ContactId primary,
-                                            Millis now, std::uint32_t flags, Seq* seq) {
+ContactId Engine::Impl::CreateContactLockedWithSink(const Value& email, const Value& phone, ContactId primary,
+                                                    Millis now, std::uint32_t flags, Seq* seq, ChangeSink* sink) {
   Contact* c = nullptr;
   const ContactId id = store_.Allocate(&c);
   c->created_at = now;
@@ -170,7 +175,7 @@ ContactId Engine::Impl::CreateContactLocked(const Value& email, const Value& pho
   c->last_seq = *seq;
   c->parent.store(primary == 0 ? id : primary, std::memory_order_relaxed);
   store_.Publish(id);
-  if (sink_ != nullptr) {
+  if (sink != nullptr) {
     Change ch;
     ch.kind = Change::Kind::kCreateContact;
     ch.seq = *seq;
@@ -179,7 +184,7 @@ ContactId Engine::Impl::CreateContactLocked(const Value& email, const Value& pho
     ch.at = now;
     ch.email = email.bytes;
     ch.phone = phone.bytes;
-    sink_->Append(ch);
+    sink->Append(ch);
   }
   return id;
 }
@@ -369,11 +374,75 @@ Status Engine::Impl::GetContact(ContactId id, ContactRow* out) const {
   return Status::Ok();
 }
 
+Status Engine::Impl::Apply(const Change& change) {
+  // Recovery is serial: no Identify or Apply runs concurrently (documented in
+  // engine.h), so validating before taking locks is safe. Locks are still
+  // taken in the usual order so the memory effects are published the same way.
+  auto corrupt = [&](const std::string& why) {
+    return Status::Corruption("log record seq " + std::to_string(change.seq) + ": " + why);
+  };
+  if (change.seq <= last_seq()) return corrupt("sequence number does not increase");
+  const ContactId end = store_.end();
+  if (change.kind == Change::Kind::kDemote) {
+    if (change.id == 0 || change.id >= end || change.linked_to == 0 || change.linked_to >= end ||
+        change.id == change.linked_to || !IsRoot(change.id) || !IsRoot(change.linked_to)) {
+      return corrupt("demote of " + std::to_string(change.id) + " under " + std::to_string(change.linked_to) +
+                     " does not join two primaries");
+    }
+    StripeGuard guard(cluster_locks_, ClusterStripe(change.id), ClusterStripe(change.linked_to));
+    {
+      std::lock_guard<std::mutex> seq_lock(seq_mu_);
+      last_seq_ = change.seq;
+      last_time_ = std::max(last_time_, change.at);
+    }
+    MergeLocked(change.linked_to, change.id, change.at, change.seq);
+    return Status::Ok();
+  }
+  if (change.kind != Change::Kind::kCreateContact) return corrupt("unknown change kind");
+  if (change.id != end) {
+    return corrupt("contact id " + std::to_string(change.id) + " is not the next id " + std::to_string(end));
+  }
+  if (change.email.empty() && change.phone.empty()) return corrupt("contact without email and phone");
+  if (change.email.size() > kMaxEmailBytes || change.phone.size() > kMaxPhoneBytes) {
+    return corrupt("value over its limit");
+  }
+  if (change.linked_to != 0 && (change.linked_to >= end || !IsRoot(change.linked_to))) {
+    return corrupt("contact links to " + std::to_string(change.linked_to) + ", which is not a primary");
+  }
+  const Value email = MakeValue(change.email);
+  const Value phone = MakeValue(change.phone);
+  StripeGuard value_guard(value_locks_, email.stripe, phone.stripe);
+  const bool email_is_new = !email.bytes.empty() && FindInIndex(email_index_, email, true) == 0;
+  const bool phone_is_new = !phone.bytes.empty() && FindInIndex(phone_index_, phone, false) == 0;
+  StripeGuard cluster_guard(cluster_locks_, ClusterStripe(change.linked_to), StripeLocks::kNone);
+  const std::uint32_t flags = (email_is_new ? Contact::kFirstEmailCarrier : 0u) |
+                              (phone_is_new ? Contact::kFirstPhoneCarrier : 0u);
+  Seq seq = 0;
+  ContactId id = 0;
+  {
+    std::lock_guard<std::mutex> seq_lock(seq_mu_);
+    last_seq_ = change.seq - 1;  // CreateContactLockedWithSink takes the next one
+    last_time_ = std::max(last_time_, change.at);
+    id = CreateContactLockedWithSink(email, phone, change.linked_to, change.at, flags, &seq, nullptr);
+  }
+  if (change.linked_to == 0) {
+    clusters_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    Contact& s = store_.Get(change.linked_to);
+    std::swap(s.next, store_.Get(id).next);
+    s.last_seq = std::max(s.last_seq, seq);
+  }
+  if (email_is_new) email_index_[email.stripe].Insert(email.bytes, email.hash, id);
+  if (phone_is_new) phone_index_[phone.stripe].Insert(phone.bytes, phone.hash, id);
+  return Status::Ok();
+}
+
 Engine::Engine(const Options& options) : impl_(std::make_unique<Impl>(options)) {}
 Engine::~Engine() = default;
 
 Status Engine::Identify(const IdentifyQuery& query, IdentifyOutcome* out) { return impl_->Identify(query, out); }
 Status Engine::GetContact(ContactId id, ContactRow* out) const { return impl_->GetContact(id, out); }
+Status Engine::Apply(const Change& change) { return impl_->Apply(change); }
 std::size_t Engine::contact_count() const { return impl_->contact_count(); }
 std::size_t Engine::cluster_count() const { return impl_->cluster_count(); }
 Seq Engine::last_seq() const { return impl_->last_seq(); }

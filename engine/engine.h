@@ -96,6 +96,13 @@ class Engine {
   // SPEC §3 GET /contacts/{id}. NotFound for an id never assigned.
   Status GetContact(ContactId id, ContactRow* out) const;
 
+  // Replays one change from the log (recovery). Changes must come in seq
+  // order, each exactly as the engine once produced it: a create must carry
+  // the next id, links must name current roots. Anything else is Corruption
+  // and changes nothing. Does not call the sink. Not thread-safe: recovery
+  // calls it before any other thread uses the engine.
+  Status Apply(const Change& change);
+
   // Every contact ever created (live or deleted).
   std::size_t contact_count() const;
   // Number of clusters (= number of live primaries).
