@@ -66,6 +66,13 @@ class Engine::Impl {
   Status Identify(const IdentifyQuery& query, IdentifyOutcome* out);
   Status GetContact(ContactId id, ContactRow* out) const;
   Status Apply(const Change& change);
+  Status RestoreContact(const ContactRow& row);
+  Status RestoreLink(ContactId secondary, ContactId primary);
+  void ForEachContact(const std::function<void(const ContactRow&)>& fn) const;
+  void FinishRestore(Seq last_seq) {
+    std::lock_guard<std::mutex> seq_lock(seq_mu_);
+    last_seq_ = std::max(last_seq_, last_seq);
+  }
 
   std::size_t contact_count() const { return store_.size(); }
   std::size_t cluster_count() const { return clusters_.load(std::memory_order_relaxed); }
@@ -371,6 +378,7 @@ Status Engine::Impl::GetContact(ContactId id, ContactRow* out) const {
   out->created_at = c.created_at;
   out->updated_at = c.updated_at;
   if (c.deleted_at != Contact::kNotDeleted) out->deleted_at = c.deleted_at;
+  out->depends_on_seq = store_.Get(root).last_seq;
   return Status::Ok();
 }
 
@@ -437,12 +445,81 @@ Status Engine::Impl::Apply(const Change& change) {
   return Status::Ok();
 }
 
+Status Engine::Impl::RestoreContact(const ContactRow& row) {
+  const ContactId end = store_.end();
+  auto corrupt = [&](const std::string& why) {
+    return Status::Corruption("snapshot contact " + std::to_string(row.id) + ": " + why);
+  };
+  if (row.id != end) return corrupt("expected id " + std::to_string(end));
+  if (row.email.empty() && row.phone.empty()) return corrupt("neither email nor phone");
+  if (row.email.size() > kMaxEmailBytes || row.phone.size() > kMaxPhoneBytes) return corrupt("value over its limit");
+  const bool live = !row.deleted_at.has_value();
+  const Value email = MakeValue(row.email);
+  const Value phone = MakeValue(row.phone);
+  StripeGuard value_guard(value_locks_, email.stripe, phone.stripe);
+  const bool email_is_new = live && !email.bytes.empty() && FindInIndex(email_index_, email, true) == 0;
+  const bool phone_is_new = live && !phone.bytes.empty() && FindInIndex(phone_index_, phone, false) == 0;
+  ContactId id;
+  {
+    std::lock_guard<std::mutex> seq_lock(seq_mu_);
+    Contact* c = nullptr;
+    id = store_.Allocate(&c);
+    c->created_at = row.created_at;
+    c->updated_at = row.updated_at;
+    c->deleted_at = live ? Contact::kNotDeleted : *row.deleted_at;
+    c->email = arena_.Append(email.bytes);
+    c->phone = arena_.Append(phone.bytes);
+    c->flags = (email_is_new ? Contact::kFirstEmailCarrier : 0u) | (phone_is_new ? Contact::kFirstPhoneCarrier : 0u);
+    c->next = id;
+    c->last_seq = 0;
+    c->parent.store(id, std::memory_order_relaxed);
+    store_.Publish(id);
+    last_time_ = std::max({last_time_, row.created_at, row.updated_at});
+  }
+  if (live) clusters_.fetch_add(1, std::memory_order_relaxed);
+  if (email_is_new) email_index_[email.stripe].Insert(email.bytes, email.hash, id);
+  if (phone_is_new) phone_index_[phone.stripe].Insert(phone.bytes, phone.hash, id);
+  return Status::Ok();
+}
+
+Status Engine::Impl::RestoreLink(ContactId secondary, ContactId primary) {
+  const ContactId end = store_.end();
+  if (secondary == 0 || secondary >= end || primary == 0 || primary >= end || secondary == primary) {
+    return Status::Corruption("snapshot link " + std::to_string(secondary) + " -> " + std::to_string(primary) +
+                              " names a missing contact");
+  }
+  Contact& s = store_.Get(secondary);
+  Contact& p = store_.Get(primary);
+  if (!IsRoot(primary) || !IsRoot(secondary) || s.next != secondary ||
+      s.deleted_at != Contact::kNotDeleted || p.deleted_at != Contact::kNotDeleted) {
+    return Status::Corruption("snapshot link " + std::to_string(secondary) + " -> " + std::to_string(primary) +
+                              " does not join a lone live contact to a live primary");
+  }
+  StripeGuard guard(cluster_locks_, ClusterStripe(secondary), ClusterStripe(primary));
+  s.parent.store(primary, std::memory_order_release);
+  std::swap(s.next, p.next);
+  clusters_.fetch_sub(1, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+void Engine::Impl::ForEachContact(const std::function<void(const ContactRow&)>& fn) const {
+  const ContactId end = store_.end();
+  ContactRow row;
+  for (ContactId id = 1; id < end; ++id) {
+    if (GetContact(id, &row).ok()) fn(row);
+  }
+}
+
 Engine::Engine(const Options& options) : impl_(std::make_unique<Impl>(options)) {}
 Engine::~Engine() = default;
 
 Status Engine::Identify(const IdentifyQuery& query, IdentifyOutcome* out) { return impl_->Identify(query, out); }
 Status Engine::GetContact(ContactId id, ContactRow* out) const { return impl_->GetContact(id, out); }
 Status Engine::Apply(const Change& change) { return impl_->Apply(change); }
+Status Engine::RestoreContact(const ContactRow& row) { return impl_->RestoreContact(row); }
+Status Engine::RestoreLink(ContactId secondary, ContactId primary) { return impl_->RestoreLink(secondary, primary); }
+void Engine::FinishRestore(Seq last_seq) { impl_->FinishRestore(last_seq); }
+void Engine::ForEachContact(const std::function<void(const ContactRow&)>& fn) const { impl_->ForEachContact(fn); }
 std::size_t Engine::contact_count() const { return impl_->contact_count(); }
 std::size_t Engine::cluster_count() const { return impl_->cluster_count(); }
 Seq Engine::last_seq() const { return impl_->last_seq(); }

@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -71,6 +72,8 @@ struct ContactRow {
   Millis created_at = 0;
   Millis updated_at = 0;
   std::optional<Millis> deleted_at;
+  // Highest seq that changed this contact's cluster (see IdentifyOutcome).
+  Seq depends_on_seq = 0;
 };
 
 class Engine {
@@ -102,6 +105,20 @@ class Engine {
   // and changes nothing. Does not call the sink. Not thread-safe: recovery
   // calls it before any other thread uses the engine.
   Status Apply(const Change& change);
+
+  // Loading a snapshot (recovery, rebuild): call RestoreContact for every
+  // contact in id order (each becomes its own cluster), then RestoreLink for
+  // every secondary, then FinishRestore. Rows must be valid (ids dense from
+  // 1, links to live rows that end as primaries); Corruption otherwise. Not
+  // thread-safe, like Apply. Restored clusters depend on no seq (the
+  // snapshot is durable).
+  Status RestoreContact(const ContactRow& row);
+  Status RestoreLink(ContactId secondary, ContactId primary);
+  void FinishRestore(Seq last_seq);
+
+  // Calls fn(row) for every contact in id order. Each row is consistent on
+  // its own; for a consistent whole, run it when nothing else writes.
+  void ForEachContact(const std::function<void(const ContactRow&)>& fn) const;
 
   // Every contact ever created (live or deleted).
   std::size_t contact_count() const;

@@ -1,0 +1,86 @@
+// Checkpointer: writes snapshots in the background and trims the log.
+//
+// It never touches the live engine. Its thread keeps a private engine,
+// built the first time by Recover() from the data directory and afterwards
+// brought forward by applying the log records committed since (CatchUp). To
+// checkpoint it writes that private engine as a snapshot, keeps the newest
+// `keep` snapshots (at least 2, so a damaged newest one can fall back to the
+// previous one), deletes older ones, and asks the LogWriter to trim the log
+// through the oldest snapshot kept.
+//
+// A checkpoint starts when `every_changes` records were committed since the
+// last one, or `every_seconds` passed and anything was committed.
+//
+// Thread-safety: Start/Stop/CheckpointNow/stats may be called from any
+// thread; checkpoints never overlap.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "engine/status.h"
+#include "persistence/log_writer.h"
+#include "persistence/mutation_log.h"
+#include "persistence/recovery.h"
+
+namespace idrecon {
+
+class Checkpointer {
+ public:
+  struct Options {
+    std::uint64_t every_changes = 1'000'000;  // 0: never by count
+    std::uint64_t every_seconds = 300;        // 0: never by time
+    std::size_t keep = 2;
+  };
+
+  struct Stats {
+    std::uint64_t snapshots_written = 0;
+    Seq last_snapshot_seq = 0;
+    std::chrono::system_clock::time_point last_snapshot_time{};  // epoch: none yet
+    double last_duration_seconds = 0;
+    std::string last_error;
+  };
+
+  // `dir` is the data directory (snapshots live there). `log` and `writer`
+  // must outlive the checkpointer. `make_engine` builds the private engine.
+  Checkpointer(std::string dir, const MutationLog* log, LogWriter* writer, EngineFactory make_engine,
+               const Options& options);
+  ~Checkpointer();
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  void Start();
+  void Stop();
+
+  // Writes a snapshot of everything committed so far, now, on the calling
+  // thread (waits for a running background checkpoint first).
+  Status CheckpointNow();
+
+  Stats stats() const;
+
+ private:
+  void Run();
+  Status CheckpointLocked();  // holds checkpoint_mu_
+
+  const std::string dir_;
+  const MutationLog* const log_;
+  LogWriter* const writer_;
+  const EngineFactory make_engine_;
+  const Options options_;
+
+  std::mutex checkpoint_mu_;           // one checkpoint at a time
+  std::unique_ptr<Engine> private_;    // guarded by checkpoint_mu_
+  Seq private_seq_ = 0;                // guarded by checkpoint_mu_
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // guarded by mu_
+  Stats stats_;            // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace idrecon

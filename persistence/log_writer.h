@@ -1,0 +1,102 @@
+// LogWriter: group commit of engine changes to the MutationLog.
+//
+// The engine calls Append (as its ChangeSink) under its sequencer lock; the
+// record is encoded into the pending batch and the writer thread is woken.
+// The writer thread takes everything pending, writes it in one LMDB
+// transaction with one sync, publishes durable_seq and completes every
+// waiter whose seq is now durable. There is no timer: a batch is whatever
+// queued while the previous commit ran, so under load many requests share
+// one fsync and an idle server commits a lone change at once.
+//
+// Errors are sticky (LevelDB's background error): after a failed commit the
+// in-memory state is ahead of the disk, so the writer stops writing, fails
+// every waiter and every later WhenDurable with that error, and error()
+// reports it until the process restarts and recovers from disk.
+//
+// Thread-safety: all public methods are thread-safe. Callbacks run on the
+// writer thread, or inline in WhenDurable when the answer is already known;
+// they must be quick (post work elsewhere) and must not call Stop.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "engine/change.h"
+#include "engine/status.h"
+#include "persistence/log_batch.h"
+#include "persistence/mutation_log.h"
+
+namespace idrecon {
+
+class LogWriter final : public ChangeSink {
+ public:
+  using Callback = std::function<void(const Status&)>;
+
+  struct Stats {
+    std::uint64_t commits = 0;          // successful transactions
+    std::uint64_t changes = 0;          // records in them
+    std::uint64_t commit_micros = 0;    // total time spent committing
+    std::uint64_t max_batch = 0;
+    Seq trimmed_through = 0;
+    std::string last_trim_error;
+  };
+
+  // `log` must outlive the writer.
+  explicit LogWriter(MutationLog* log);
+  ~LogWriter() override;
+  LogWriter(const LogWriter&) = delete;
+  LogWriter& operator=(const LogWriter&) = delete;
+
+  // Starts the writer thread. `durable_seq` is the last seq the recovered
+  // state covers (all of it is on disk); the next Append carries
+  // durable_seq + 1. The writer may be the engine's sink before Start, as
+  // long as nothing is appended (recovery only applies changes).
+  void Start(Seq durable_seq);
+  // Commits everything appended so far, then ends the writer thread. Returns
+  // the sticky error if there is one. Idempotent.
+  Status Stop();
+
+  // ChangeSink: queue one change (called under the engine's sequencer lock).
+  void Append(const Change& change) override;
+
+  // Calls `done(Ok)` once every change up to `seq` is durable, or
+  // `done(error)` if that can no longer happen. Inline if already known.
+  void WhenDurable(Seq seq, Callback done);
+
+  // Asks the writer thread to delete log records with seq <= `upto` (a
+  // snapshot covers them) between commits. A failed trim is reported in
+  // stats and retried at the next request; it never loses data.
+  void RequestTrim(Seq upto);
+
+  Seq durable_seq() const { return durable_seq_.load(std::memory_order_acquire); }
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  Status error() const;
+  Stats stats() const;
+
+ private:
+  void Run();
+  void Fail(const Status& error, std::unique_lock<std::mutex>& lock);
+
+  MutationLog* const log_;
+  std::atomic<Seq> durable_seq_{0};
+  std::atomic<bool> failed_{false};
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  LogBatch pending_;                        // guarded by mu_
+  std::multimap<Seq, Callback> waiters_;    // guarded by mu_
+  Status error_;                            // guarded by mu_
+  Stats stats_;                             // guarded by mu_
+  bool stopping_ = false;                   // guarded by mu_
+  Seq trim_request_ = 0;                    // guarded by mu_
+  bool started_ = false;
+  std::thread thread_;
+};
+
+}  // namespace idrecon

@@ -1,0 +1,169 @@
+#include "persistence/mutation_log.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "persistence/lmdb_util.h"
+#include "persistence/log_record.h"
+
+namespace idrecon {
+
+Status MutationLog::Open(const std::string& dir, const Options& options, std::unique_ptr<MutationLog>* out) {
+  std::unique_ptr<MutationLog> log(new MutationLog());
+  log->dir_ = dir;
+  log->options_ = options;
+  if (Status s = LmdbStatus(mdb_env_create(&log->env_), "create environment"); !s.ok()) return s;
+  // Never shrink a map an earlier run grew: start from the file's size.
+  struct stat st;
+  std::size_t want = options.initial_map_bytes;
+  if (::stat((dir + "/data.mdb").c_str(), &st) == 0) {
+    want = std::max(want, static_cast<std::size_t>(st.st_size));
+  }
+  log->map_bytes_ = want;
+  if (Status s = LmdbStatus(mdb_env_set_mapsize(log->env_, want), "set map size"); !s.ok()) return s;
+  if (Status s = LmdbStatus(mdb_env_set_maxdbs(log->env_, 4), "set max dbs"); !s.ok()) return s;
+  unsigned flags = MDB_NOTLS;
+  if (!options.sync) flags |= MDB_NOSYNC;
+  if (Status s = LmdbStatus(mdb_env_open(log->env_, dir.c_str(), flags, 0644), "open " + dir); !s.ok()) return s;
+  // LMDB may have taken a larger size recorded in the file.
+  MDB_envinfo info;
+  mdb_env_info(log->env_, &info);
+  log->map_bytes_ = info.me_mapsize;
+
+  LmdbTxn txn;
+  if (Status s = txn.Begin(log->env_, 0); !s.ok()) return s;
+  if (Status s = LmdbStatus(mdb_dbi_open(txn.get(), "log", MDB_CREATE, &log->log_dbi_), "open database 'log'"); !s.ok()) {
+    return s;
+  }
+  if (Status s = txn.Commit(); !s.ok()) return s;
+  *out = std::move(log);
+  return Status::Ok();
+}
+
+MutationLog::~MutationLog() {
+  if (env_ != nullptr) mdb_env_close(env_);
+}
+
+int MutationLog::TryAppend(const LogBatch& batch) {
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
+  if (rc != MDB_SUCCESS) return rc;
+  batch.ForEach([&](Seq seq, std::string_view value) {
+    if (rc != MDB_SUCCESS) return;
+    const auto key = EncodeLogKey(seq);
+    MDB_val k = ToVal(std::string_view(key.data(), key.size()));
+    MDB_val v = ToVal(value);
+    rc = mdb_put(txn, log_dbi_, &k, &v, MDB_APPEND);
+  });
+  if (rc != MDB_SUCCESS) {
+    mdb_txn_abort(txn);
+    return rc;
+  }
+  return mdb_txn_commit(txn);  // frees the transaction whatever it returns
+}
+
+Status MutationLog::GrowMap() {
+  if (map_bytes_ >= options_.max_map_bytes) {
+    return Status::IOError("log map is full at its maximum of " + std::to_string(options_.max_map_bytes) + " bytes");
+  }
+  const std::size_t next = std::min(map_bytes_ * 2, options_.max_map_bytes);
+  std::unique_lock<std::shared_mutex> lock(resize_mu_);
+  if (Status s = LmdbStatus(mdb_env_set_mapsize(env_, next), "grow map"); !s.ok()) return s;
+  map_bytes_ = next;
+  return Status::Ok();
+}
+
+Status MutationLog::Append(const LogBatch& batch) {
+  if (batch.empty()) return Status::Ok();
+  for (;;) {
+    // A failed transaction leaves nothing behind, so retrying after growing
+    // the map is safe.
+    const int rc = TryAppend(batch);
+    if (rc != MDB_MAP_FULL) return LmdbStatus(rc, "append to log");
+    if (Status g = GrowMap(); !g.ok()) return g;
+  }
+}
+
+Status MutationLog::ReadAfter(Seq after, const std::function<Status(const Change&)>& fn, Seq upto) const {
+  std::shared_lock<std::shared_mutex> lock(resize_mu_);
+  LmdbTxn txn;
+  if (Status s = txn.Begin(env_, MDB_RDONLY); !s.ok()) return s;
+  LmdbCursor cursor;
+  if (Status s = cursor.Open(txn.get(), log_dbi_); !s.ok()) return s;
+  const auto start = EncodeLogKey(after + 1);
+  MDB_val k = ToVal(std::string_view(start.data(), start.size()));
+  MDB_val v;
+  int rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_SET_RANGE);
+  Seq expected = 0;
+  while (rc == MDB_SUCCESS) {
+    Seq seq = 0;
+    if (Status s = DecodeLogKey(FromVal(k), &seq); !s.ok()) return s;
+    if (upto != 0 && seq > upto) return Status::Ok();
+    if (expected != 0 && seq != expected) {
+      return Status::Corruption("log has a gap: record " + std::to_string(seq) + " follows " +
+                                std::to_string(expected - 1));
+    }
+    Change change;
+    if (Status s = DecodeLogValue(seq, FromVal(v), &change); !s.ok()) return s;
+    if (Status s = fn(change); !s.ok()) return s;
+    expected = seq + 1;
+    rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_NEXT);
+  }
+  if (rc != MDB_NOTFOUND) return LmdbStatus(rc, "read log");
+  return Status::Ok();
+}
+
+Status MutationLog::EdgeSeq(MDB_cursor_op op, Seq* seq) const {
+  std::shared_lock<std::shared_mutex> lock(resize_mu_);
+  *seq = 0;
+  LmdbTxn txn;
+  if (Status s = txn.Begin(env_, MDB_RDONLY); !s.ok()) return s;
+  LmdbCursor cursor;
+  if (Status s = cursor.Open(txn.get(), log_dbi_); !s.ok()) return s;
+  MDB_val k, v;
+  const int rc = mdb_cursor_get(cursor.get(), &k, &v, op);
+  if (rc == MDB_NOTFOUND) return Status::Ok();
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "read log edge");
+  return DecodeLogKey(FromVal(k), seq);
+}
+
+Status MutationLog::FirstSeq(Seq* seq) const { return EdgeSeq(MDB_FIRST, seq); }
+Status MutationLog::LastSeq(Seq* seq) const { return EdgeSeq(MDB_LAST, seq); }
+
+Status MutationLog::TrimThrough(Seq upto) {
+  // Delete in bounded transactions so a long trim never holds LMDB's writer
+  // lock (or many dirty pages) for long.
+  constexpr int kPerTxn = 10000;
+  for (;;) {
+    LmdbTxn txn;
+    if (Status s = txn.Begin(env_, 0); !s.ok()) return s;
+    int deleted = 0;
+    {
+      LmdbCursor cursor;  // closed before the commit below
+      if (Status s = cursor.Open(txn.get(), log_dbi_); !s.ok()) return s;
+      MDB_val k, v;
+      int rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_FIRST);
+      while (rc == MDB_SUCCESS && deleted < kPerTxn) {
+        Seq seq = 0;
+        if (Status s = DecodeLogKey(FromVal(k), &seq); !s.ok()) return s;
+        if (seq > upto) break;
+        if (Status s = LmdbStatus(mdb_cursor_del(cursor.get(), 0), "trim log"); !s.ok()) return s;
+        ++deleted;
+        rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_NEXT);  // after a delete: the following record
+      }
+      if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return LmdbStatus(rc, "trim log");
+    }
+    if (Status s = txn.Commit(); !s.ok()) return s;
+    if (deleted < kPerTxn) return Status::Ok();
+  }
+}
+
+std::size_t MutationLog::file_bytes() const {
+  struct stat st;
+  if (::stat((dir_ + "/data.mdb").c_str(), &st) != 0) return 0;
+  return static_cast<std::size_t>(st.st_size);
+}
+
+}  // namespace idrecon

@@ -1,0 +1,87 @@
+// MutationLog: the LMDB-backed, append-only log of engine changes.
+//
+// One LMDB environment in its own directory, with the named database `log`
+// (big-endian seq → record, format in log_format.md). Appends go through one
+// write transaction per batch with MDB_APPEND; the commit is the durability
+// point (fsync'd unless the log was opened with sync = false, LMDB's
+// MDB_NOSYNC: a process crash loses nothing, a power loss or kernel crash may
+// lose the last commits).
+//
+// When the memory map is full, Append grows it (doubling, up to
+// max_map_bytes) and retries; a map that cannot grow further is an IOError.
+//
+// Thread-safety: Append and TrimThrough must be called from one thread at a
+// time (the LogWriter's thread). ReadAfter, FirstSeq and LastSeq may run
+// concurrently with them and with each other (MDB_NOTLS read transactions;
+// a map resize waits for readers to finish).
+#pragma once
+
+#include <lmdb.h>
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+
+#include "engine/change.h"
+#include "engine/status.h"
+#include "persistence/log_batch.h"
+
+namespace idrecon {
+
+class MutationLog {
+ public:
+  struct Options {
+    bool sync = true;                                       // false: MDB_NOSYNC
+    std::size_t initial_map_bytes = std::size_t{64} << 20;  // 64 MiB
+    std::size_t max_map_bytes = std::size_t{1} << 40;       // 1 TiB of address space
+  };
+
+  // Opens (creating if needed) the log environment in directory `dir`,
+  // which must exist.
+  static Status Open(const std::string& dir, const Options& options, std::unique_ptr<MutationLog>* out);
+  ~MutationLog();
+  MutationLog(const MutationLog&) = delete;
+  MutationLog& operator=(const MutationLog&) = delete;
+
+  // Writes every record of `batch` in one transaction and commits it. The
+  // batch must continue the log: its first seq is LastSeq() + 1, unless the
+  // log is empty. On error nothing of the batch is in the log.
+  Status Append(const LogBatch& batch);
+
+  // Calls `fn` for each record with seq > `after` (and <= `upto`, unless it
+  // is 0), in seq order; stops at the first error (its own, or Corruption
+  // for an undecodable record or a gap). The Change's strings are valid
+  // only during the call.
+  Status ReadAfter(Seq after, const std::function<Status(const Change&)>& fn, Seq upto = 0) const;
+
+  // Seq of the first / last record; 0 when the log is empty.
+  Status FirstSeq(Seq* seq) const;
+  Status LastSeq(Seq* seq) const;
+
+  // Deletes every record with seq ≤ `upto` (after a snapshot covers them).
+  Status TrimThrough(Seq upto);
+
+  std::size_t map_bytes() const { return map_bytes_; }
+  // Bytes of the log file on disk.
+  std::size_t file_bytes() const;
+
+ private:
+  MutationLog() = default;
+  Status EdgeSeq(MDB_cursor_op op, Seq* seq) const;
+  int TryAppend(const LogBatch& batch);  // an LMDB return code
+  Status GrowMap();
+
+  MDB_env* env_ = nullptr;
+  MDB_dbi log_dbi_ = 0;
+  std::string dir_;
+  Options options_;
+  std::size_t map_bytes_ = 0;
+  // Readers hold it shared for the life of their transaction; a map resize
+  // (which LMDB forbids while this process has transactions open) holds it
+  // exclusively.
+  mutable std::shared_mutex resize_mu_;
+};
+
+}  // namespace idrecon

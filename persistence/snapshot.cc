@@ -1,0 +1,209 @@
+#include "persistence/snapshot.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "persistence/crc32c.h"
+#include "persistence/data_dir.h"
+
+namespace idrecon {
+namespace {
+
+constexpr char kMagic[8] = {'I', 'D', 'R', 'S', 'N', 'A', 'P', '\x01'};
+constexpr std::size_t kHeaderBytes = 24;
+constexpr Millis kNoDeletion = std::numeric_limits<Millis>::min();
+
+template <class T>
+void PutLE(std::string* out, T v) {
+  auto u = static_cast<std::make_unsigned_t<T>>(v);
+  for (std::size_t i = 0; i < sizeof(T); ++i) out->push_back(static_cast<char>((u >> (8 * i)) & 0xFF));
+}
+
+template <class T>
+T GetLE(const char* p) {
+  std::make_unsigned_t<T> u = 0;
+  for (std::size_t i = 0; i < sizeof(T); ++i) {
+    u |= static_cast<std::make_unsigned_t<T>>(static_cast<unsigned char>(p[i])) << (8 * i);
+  }
+  return static_cast<T>(u);
+}
+
+Status ErrnoStatus(const std::string& what, int err) { return Status::IOError(what + ": " + std::strerror(err)); }
+
+Status WriteAll(int fd, const std::string& data, const std::string& path) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("write " + path, errno);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return Status::Ok();
+}
+
+// A read-only mapping of a whole file.
+class MappedFile {
+ public:
+  ~MappedFile() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+  }
+  Status Open(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("open " + path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      const int err = errno;
+      ::close(fd);
+      return ErrnoStatus("stat " + path, err);
+    }
+    size_ = static_cast<std::size_t>(st.st_size);
+    if (size_ > 0) {
+      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) {
+        const int err = errno;
+        ::close(fd);
+        return ErrnoStatus("mmap " + path, err);
+      }
+      data_ = p;
+      ::madvise(p, size_, MADV_SEQUENTIAL);
+    }
+    ::close(fd);
+    return Status::Ok();
+  }
+  std::string_view bytes() const { return {static_cast<const char*>(data_), size_}; }
+
+ private:
+  void* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace
+
+std::string SnapshotFileName(Seq last_seq) {
+  std::string digits = std::to_string(last_seq);
+  return "snapshot-" + std::string(20 - digits.size(), '0') + digits + ".snap";
+}
+
+void EncodeSnapshot(const Engine& engine, Seq last_seq, std::string* out) {
+  out->append(kMagic, sizeof(kMagic));
+  PutLE<std::uint64_t>(out, last_seq);
+  PutLE<std::uint64_t>(out, engine.contact_count());
+  engine.ForEachContact([&](const ContactRow& row) {
+    PutLE<std::int64_t>(out, row.created_at);
+    PutLE<std::int64_t>(out, row.updated_at);
+    PutLE<std::int64_t>(out, row.deleted_at ? *row.deleted_at : kNoDeletion);
+    PutLE<std::uint32_t>(out, row.linked_id);
+    PutLE<std::uint16_t>(out, static_cast<std::uint16_t>(row.email.size()));
+    out->append(row.email);
+    PutLE<std::uint16_t>(out, static_cast<std::uint16_t>(row.phone.size()));
+    out->append(row.phone);
+  });
+  PutLE<std::uint32_t>(out, crc32c::Value(*out));
+}
+
+Status WriteSnapshot(const Engine& engine, Seq last_seq, const std::string& dir, SnapshotInfo* info) {
+  std::string data;
+  data.reserve(kHeaderBytes + engine.contact_count() * 72);
+  EncodeSnapshot(engine, last_seq, &data);
+  const std::string final_path = dir + "/" + SnapshotFileName(last_seq);
+  const std::string tmp_path = final_path + ".tmp";
+  const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus("create " + tmp_path, errno);
+  Status s = WriteAll(fd, data, tmp_path);
+  if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus("fsync " + tmp_path, errno);
+  ::close(fd);
+  if (s.ok() && ::rename(tmp_path.c_str(), final_path.c_str()) != 0) s = ErrnoStatus("rename " + tmp_path, errno);
+  if (s.ok()) s = SyncDirectory(dir);
+  if (!s.ok()) {
+    ::unlink(tmp_path.c_str());
+    return s;
+  }
+  info->path = final_path;
+  info->last_seq = last_seq;
+  info->contacts = engine.contact_count();
+  info->bytes = data.size();
+  return Status::Ok();
+}
+
+Status LoadSnapshot(const std::string& path, Engine* engine, SnapshotInfo* info) {
+  MappedFile file;
+  if (Status s = file.Open(path); !s.ok()) return s;
+  const std::string_view bytes = file.bytes();
+  auto bad = [&](const std::string& why) { return Status::Corruption("snapshot " + path + ": " + why); };
+  if (bytes.size() < kHeaderBytes + 4) return bad("file is too short (" + std::to_string(bytes.size()) + " bytes)");
+  if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) return bad("not an idrecon snapshot (bad magic)");
+  const std::string_view body = bytes.substr(0, bytes.size() - 4);
+  if (GetLE<std::uint32_t>(body.data() + body.size()) != crc32c::Value(body)) return bad("checksum mismatch");
+  const auto last_seq = GetLE<std::uint64_t>(body.data() + 8);
+  const auto count = GetLE<std::uint64_t>(body.data() + 16);
+
+  std::vector<std::pair<ContactId, ContactId>> links;
+  std::size_t pos = kHeaderBytes;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    if (body.size() - pos < 30) return bad("contact " + std::to_string(i + 1) + " is cut short");
+    ContactRow row;
+    row.id = static_cast<ContactId>(i + 1);
+    row.created_at = GetLE<std::int64_t>(body.data() + pos);
+    row.updated_at = GetLE<std::int64_t>(body.data() + pos + 8);
+    const auto deleted = GetLE<std::int64_t>(body.data() + pos + 16);
+    if (deleted != kNoDeletion) row.deleted_at = deleted;
+    row.linked_id = GetLE<std::uint32_t>(body.data() + pos + 24);
+    pos += 28;
+    for (std::string_view* field : {&row.email, &row.phone}) {
+      if (body.size() - pos < 2) return bad("contact " + std::to_string(row.id) + " is cut short");
+      const auto len = GetLE<std::uint16_t>(body.data() + pos);
+      pos += 2;
+      if (body.size() - pos < len) return bad("contact " + std::to_string(row.id) + " is cut short");
+      *field = body.substr(pos, len);
+      pos += len;
+    }
+    row.is_primary = row.linked_id == 0;
+    if (Status s = engine->RestoreContact(row); !s.ok()) return bad(s.message());
+    if (row.linked_id != 0) links.emplace_back(row.id, row.linked_id);
+  }
+  if (pos != body.size()) return bad(std::to_string(body.size() - pos) + " stray bytes after the last contact");
+  for (const auto& [secondary, primary] : links) {
+    if (Status s = engine->RestoreLink(secondary, primary); !s.ok()) return bad(s.message());
+  }
+  engine->FinishRestore(last_seq);
+  info->path = path;
+  info->last_seq = last_seq;
+  info->contacts = count;
+  info->bytes = bytes.size();
+  return Status::Ok();
+}
+
+Status ListSnapshots(const std::string& dir, std::vector<SnapshotInfo>* out) {
+  out->clear();
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return ErrnoStatus("list " + dir, errno);
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.size() != 9 + 20 + 5 || name.compare(0, 9, "snapshot-") != 0 || name.compare(29, 5, ".snap") != 0) continue;
+    const std::string digits = name.substr(9, 20);
+    SnapshotInfo info;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), info.last_seq);
+    if (ec != std::errc() || end != digits.data() + digits.size()) continue;
+    info.path = dir + "/" + name;
+    struct stat st;
+    if (::stat(info.path.c_str(), &st) == 0) info.bytes = static_cast<std::uint64_t>(st.st_size);
+    out->push_back(std::move(info));
+  }
+  ::closedir(d);
+  std::sort(out->begin(), out->end(), [](const SnapshotInfo& a, const SnapshotInfo& b) { return a.last_seq > b.last_seq; });
+  return Status::Ok();
+}
+
+}  // namespace idrecon

@@ -1,0 +1,127 @@
+#include "persistence/log_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "engine/engine.h"
+#include "temp_dir.h"
+
+namespace idrecon {
+namespace {
+
+using testing::TempDir;
+
+TEST(LogWriterTest, EveryChangeBecomesDurableAndWaitersAreCalled) {
+  TempDir dir;
+  std::unique_ptr<MutationLog> log;
+  ASSERT_TRUE(MutationLog::Open(dir.path(), {}, &log).ok());
+  LogWriter writer(log.get());
+  writer.Start(0);
+  ManualClock clock(1);
+  Engine engine(Engine::Options{&clock, &writer, 64, nullptr});
+
+  constexpr int kThreads = 4, kPerThread = 300;
+  std::atomic<int> acknowledged{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        IdentifyOutcome out;
+        std::string email = "t" + std::to_string(t) + "-" + std::to_string(i);
+        ASSERT_TRUE(engine.Identify({email, ""}, &out).ok());
+        std::promise<Status> done;
+        writer.WhenDurable(out.depends_on_seq, [&](const Status& s) { done.set_value(s); });
+        Status s = done.get_future().get();
+        ASSERT_TRUE(s.ok()) << s.ToString();
+        ASSERT_GE(writer.durable_seq(), out.depends_on_seq);
+        acknowledged++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(acknowledged.load(), kThreads * kPerThread);
+  ASSERT_TRUE(writer.Stop().ok());
+  const auto stats = writer.stats();
+  EXPECT_EQ(stats.changes, static_cast<std::uint64_t>(kThreads * kPerThread));
+  EXPECT_LE(stats.commits, stats.changes);
+  std::cout << "[ info ] " << stats.changes << " changes in " << stats.commits << " commits\n";
+  Seq last = 0;
+  ASSERT_TRUE(log->LastSeq(&last).ok());
+  EXPECT_EQ(last, engine.last_seq());
+}
+
+TEST(LogWriterTest, AlreadyDurableSeqCompletesInline) {
+  TempDir dir;
+  std::unique_ptr<MutationLog> log;
+  ASSERT_TRUE(MutationLog::Open(dir.path(), {}, &log).ok());
+  LogWriter writer(log.get());
+  writer.Start(7);
+  bool called = false;
+  writer.WhenDurable(7, [&](const Status& s) { called = s.ok(); });
+  EXPECT_TRUE(called);
+  writer.WhenDurable(0, [&](const Status& s) { called = s.ok(); });
+  EXPECT_TRUE(called);
+}
+
+TEST(LogWriterTest, StopCommitsWhatIsPending) {
+  TempDir dir;
+  std::unique_ptr<MutationLog> log;
+  ASSERT_TRUE(MutationLog::Open(dir.path(), {}, &log).ok());
+  {
+    LogWriter writer(log.get());
+    writer.Start(0);
+    ManualClock clock(1);
+    Engine engine(Engine::Options{&clock, &writer, 8, nullptr});
+    IdentifyOutcome out;
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(engine.Identify({"x" + std::to_string(i), ""}, &out).ok());
+    ASSERT_TRUE(writer.Stop().ok());
+  }
+  Seq last = 0;
+  ASSERT_TRUE(log->LastSeq(&last).ok());
+  EXPECT_EQ(last, 50u);
+}
+
+TEST(LogWriterTest, AFailedCommitIsSticky) {
+  TempDir dir;
+  MutationLog::Options options;
+  options.initial_map_bytes = 256 << 10;
+  options.max_map_bytes = 256 << 10;
+  std::unique_ptr<MutationLog> log;
+  ASSERT_TRUE(MutationLog::Open(dir.path(), options, &log).ok());
+  LogWriter writer(log.get());
+  writer.Start(0);
+  ManualClock clock(1);
+  Engine engine(Engine::Options{&clock, &writer, 8, nullptr});
+  const std::string padding(300, 'p');
+  Status failure;
+  Seq last_ok = 0;
+  for (int i = 0; i < 100000 && failure.ok(); ++i) {
+    IdentifyOutcome out;
+    ASSERT_TRUE(engine.Identify({std::to_string(i) + padding, ""}, &out).ok());
+    std::promise<Status> done;
+    writer.WhenDurable(out.depends_on_seq, [&](const Status& s) { done.set_value(s); });
+    failure = done.get_future().get();
+    if (failure.ok()) last_ok = out.depends_on_seq;
+  }
+  ASSERT_FALSE(failure.ok());
+  EXPECT_TRUE(writer.failed());
+  EXPECT_FALSE(writer.error().ok());
+  // Later waiters fail at once with the same error; earlier ones stay fine.
+  Status later;
+  writer.WhenDurable(engine.last_seq() + 1, [&](const Status& s) { later = s; });
+  EXPECT_EQ(later.message(), failure.message());
+  Status earlier = Status::IOError("not called");
+  writer.WhenDurable(last_ok, [&](const Status& s) { earlier = s; });
+  EXPECT_TRUE(earlier.ok());
+  EXPECT_FALSE(writer.Stop().ok());
+  Seq last = 0;
+  ASSERT_TRUE(log->LastSeq(&last).ok());
+  EXPECT_EQ(last, last_ok) << "everything acknowledged is in the log, nothing else";
+}
+
+}  // namespace
+}  // namespace idrecon

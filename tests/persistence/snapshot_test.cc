@@ -1,0 +1,109 @@
+#include "persistence/snapshot.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+#include <random>
+
+#include "temp_dir.h"
+
+namespace idrecon {
+namespace {
+
+using testing::TempDir;
+
+std::unique_ptr<Engine> NewEngine(Clock* clock) {
+  return std::make_unique<Engine>(Engine::Options{clock, nullptr, 16, nullptr});
+}
+
+void Fill(Engine* engine, ManualClock* clock, int n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  for (int i = 0; i < n; ++i) {
+    clock->Advance(static_cast<Millis>(rng() % 5));
+    std::string e = rng() % 4 ? "e" + std::to_string(rng() % 300) : "";
+    std::string p = rng() % 4 || e.empty() ? "p" + std::to_string(rng() % 300) : "";
+    IdentifyOutcome out;
+    ASSERT_TRUE(engine->Identify({e, p}, &out).ok());
+  }
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+void WriteFile(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
+TEST(SnapshotTest, RoundTripsTheWholeState) {
+  TempDir dir;
+  ManualClock clock(1000);
+  auto engine = NewEngine(&clock);
+  Fill(engine.get(), &clock, 3000, 7);
+  SnapshotInfo written;
+  ASSERT_TRUE(WriteSnapshot(*engine, engine->last_seq(), dir.path(), &written).ok());
+  EXPECT_EQ(written.contacts, engine->contact_count());
+
+  auto loaded = NewEngine(&clock);
+  SnapshotInfo info;
+  ASSERT_TRUE(LoadSnapshot(written.path, loaded.get(), &info).ok());
+  EXPECT_EQ(info.last_seq, engine->last_seq());
+  EXPECT_EQ(loaded->last_seq(), engine->last_seq());
+  EXPECT_EQ(loaded->cluster_count(), engine->cluster_count());
+  // Same bytes again: the encoding is deterministic.
+  std::string a, b;
+  EncodeSnapshot(*engine, engine->last_seq(), &a);
+  EncodeSnapshot(*loaded, loaded->last_seq(), &b);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a, ReadFile(written.path));
+  // And the loaded engine answers like the original.
+  IdentifyOutcome x, y;
+  ASSERT_TRUE(engine->Identify({"e1", "p2"}, &x).ok());
+  ASSERT_TRUE(loaded->Identify({"e1", "p2"}, &y).ok());
+  EXPECT_EQ(x.cluster.primary_id, y.cluster.primary_id);
+  EXPECT_EQ(x.cluster.secondary_ids, y.cluster.secondary_ids);
+  EXPECT_EQ(x.cluster.emails, y.cluster.emails);
+}
+
+TEST(SnapshotTest, DamageIsDetected) {
+  TempDir dir;
+  ManualClock clock(1000);
+  auto engine = NewEngine(&clock);
+  Fill(engine.get(), &clock, 200, 8);
+  SnapshotInfo written;
+  ASSERT_TRUE(WriteSnapshot(*engine, 200, dir.path(), &written).ok());
+  const std::string good = ReadFile(written.path);
+  std::mt19937 rng(1);
+  for (int i = 0; i < 50; ++i) {
+    std::string bad = good;
+    bad[rng() % bad.size()] ^= static_cast<char>(1 + rng() % 255);
+    WriteFile(written.path, bad);
+    auto e = NewEngine(&clock);
+    SnapshotInfo info;
+    EXPECT_TRUE(LoadSnapshot(written.path, e.get(), &info).IsCorruption());
+  }
+  WriteFile(written.path, good.substr(0, good.size() / 2));
+  auto e = NewEngine(&clock);
+  SnapshotInfo info;
+  Status s = LoadSnapshot(written.path, e.get(), &info);
+  EXPECT_TRUE(s.IsCorruption());
+  EXPECT_NE(s.message().find(written.path), std::string::npos) << s.message();
+}
+
+TEST(SnapshotTest, ListsNewestFirstAndIgnoresOtherFiles) {
+  TempDir dir;
+  WriteFile(dir.path() + "/" + SnapshotFileName(5), "x");
+  WriteFile(dir.path() + "/" + SnapshotFileName(12), "x");
+  WriteFile(dir.path() + "/" + SnapshotFileName(7) + ".tmp", "x");
+  WriteFile(dir.path() + "/notes.txt", "x");
+  std::vector<SnapshotInfo> list;
+  ASSERT_TRUE(ListSnapshots(dir.path(), &list).ok());
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].last_seq, 12u);
+  EXPECT_EQ(list[1].last_seq, 5u);
+  EXPECT_EQ(SnapshotFileName(12), "snapshot-00000000000000000012.snap");
+}
+
+}  // namespace
+}  // namespace idrecon
