@@ -45,6 +45,8 @@ std::string_view TrimAsciiWhitespace(std::string_view s) {
 
 namespace {
 
+Status ChangesRefused() { return Status::Unavailable("this request would change data, and changes are refused"); }
+
 std::uint64_t DefaultValueHash(std::string_view s) { return std::hash<std::string_view>{}(s); }
 
 // Value stripes use the high half of the hash; shards' hash maps use it all.
@@ -274,6 +276,7 @@ Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) 
   const std::uint32_t new_flags = (email_is_new ? Contact::kFirstEmailCarrier : 0u) |
                                   (phone_is_new ? Contact::kFirstPhoneCarrier : 0u);
 
+  if (!query.allow_changes && (by_email == 0 && by_phone == 0)) return ChangesRefused();
   if (by_email == 0 && by_phone == 0) {
     // Nothing known: a new primary. Nobody can reach it through the index
     // before we insert its values (we hold their stripes), and GetContact
@@ -316,6 +319,7 @@ Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) 
     demoted = survivor == root_a ? root_b : root_a;
   }
   const bool create = email_is_new || phone_is_new;
+  if (!query.allow_changes && (demoted != 0 || create)) return ChangesRefused();
 
   if (demoted != 0 || create) {
     Millis now;

@@ -41,6 +41,9 @@ inline constexpr std::size_t kMaxPhoneBytes = 64;
 struct IdentifyQuery {
   std::string_view email;
   std::string_view phone;
+  // False: answer only if the request changes nothing; otherwise return
+  // Unavailable and change nothing (used while the log refuses writes).
+  bool allow_changes = true;
 };
 
 // A cluster as /identify shows it (SPEC §2 response rules already applied).
@@ -93,7 +96,9 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // SPEC §2. InvalidArgument (message for a person) when both values are
-  // absent after trimming or one exceeds its limit; nothing changes then.
+  // absent after trimming or one exceeds its limit; Unavailable when the
+  // request would change something and query.allow_changes is false.
+  // Nothing changes on any error.
   Status Identify(const IdentifyQuery& query, IdentifyOutcome* out);
 
   // SPEC §3 GET /contacts/{id}. NotFound for an id never assigned.

@@ -158,6 +158,24 @@ TEST_F(EngineTest, RejectsInvalidQueriesAndChangesNothing) {
   EXPECT_TRUE(engine_.Identify({std::string(kMaxEmailBytes, 'e'), std::string(kMaxPhoneBytes, '1')}, &out).ok());
 }
 
+TEST_F(EngineTest, ReadOnlyQueriesAnswerReadsAndRefuseChanges) {
+  Identify("a@x", "1");
+  Identify("b@x", "2");
+  IdentifyOutcome out;
+  IdentifyQuery q{"a@x", "", false};
+  ASSERT_TRUE(engine_.Identify(q, &out).ok());
+  EXPECT_EQ(out.cluster.primary_id, 1u);
+  q = {"a@x", "1", false};
+  EXPECT_TRUE(engine_.Identify(q, &out).ok()) << "everything known: no change";
+  for (IdentifyQuery change : {IdentifyQuery{"new@x", "", false}, IdentifyQuery{"a@x", "9", false},
+                               IdentifyQuery{"a@x", "2", false}}) {
+    EXPECT_TRUE(engine_.Identify(change, &out).IsUnavailable()) << change.email << " " << change.phone;
+  }
+  EXPECT_EQ(engine_.contact_count(), 2u);
+  EXPECT_EQ(engine_.cluster_count(), 2u);
+  EXPECT_EQ(engine_.last_seq(), 2u);
+}
+
 TEST_F(EngineTest, GetContactOfUnknownIdIsNotFound) {
   ContactRow row;
   EXPECT_TRUE(engine_.GetContact(0, &row).IsNotFound());
