@@ -1,0 +1,233 @@
+#include "server/config.h"
+
+#include <array>
+#include <charconv>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+namespace idrecon {
+namespace {
+
+// Where a raw setting came from; names the source in error messages.
+enum class Source { kDefault, kDotEnv, kEnvironment, kFlag };
+
+struct RawSetting {
+  Source source = Source::kDefault;
+  std::string value;
+};
+
+struct OptionSpec {
+  std::string_view flag;  // without the leading "--"
+  std::string_view env;
+  // Parses `text` into `config`; returns an error fragment ("must be ...") or
+  // an empty string on success.
+  std::string (*apply)(std::string_view text, Config& config);
+};
+
+// Unsigned decimal in [min, max]; no sign, no spaces, no trailing bytes.
+bool ParseUnsigned(std::string_view text, std::uint64_t min, std::uint64_t max, std::uint64_t* out) {
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return false;
+  if (value < min || value > max) return false;
+  *out = value;
+  return true;
+}
+
+std::string ApplyHost(std::string_view text, Config& config) {
+  if (text.empty()) return "must not be empty";
+  config.host = std::string(text);
+  return {};
+}
+
+std::string ApplyPort(std::string_view text, Config& config) {
+  std::uint64_t value = 0;
+  if (!ParseUnsigned(text, 0, 65535, &value)) return "must be a whole number from 0 to 65535";
+  config.port = static_cast<std::uint16_t>(value);
+  return {};
+}
+
+std::string ApplyThreads(std::string_view text, Config& config) {
+  std::uint64_t value = 0;
+  if (!ParseUnsigned(text, 1, 1024, &value)) return "must be a whole number from 1 to 1024";
+  config.threads = static_cast<unsigned>(value);
+  return {};
+}
+
+std::string ApplyMaxBodyBytes(std::string_view text, Config& config) {
+  std::uint64_t value = 0;
+  if (!ParseUnsigned(text, 1, std::uint64_t{1} << 30, &value)) {
+    return "must be a whole number from 1 to 1073741824";
+  }
+  config.max_body_bytes = static_cast<std::size_t>(value);
+  return {};
+}
+
+std::string ApplyIdleTimeout(std::string_view text, Config& config) {
+  std::uint64_t value = 0;
+  if (!ParseUnsigned(text, 1, 86400, &value)) return "must be a whole number of seconds from 1 to 86400";
+  config.idle_timeout_seconds = static_cast<unsigned>(value);
+  return {};
+}
+
+constexpr std::array<OptionSpec, 5> kOptions = {{
+    {"host", "HOST", &ApplyHost},
+    {"port", "PORT", &ApplyPort},
+    {"threads", "THREADS", &ApplyThreads},
+    {"max-body-bytes", "MAX_BODY_BYTES", &ApplyMaxBodyBytes},
+    {"idle-timeout-seconds", "IDLE_TIMEOUT_SECONDS", &ApplyIdleTimeout},
+}};
+
+const OptionSpec* FindByFlag(std::string_view flag) {
+  for (const OptionSpec& option : kOptions) {
+    if (option.flag == flag) return &option;
+  }
+  return nullptr;
+}
+
+const OptionSpec* FindByEnv(std::string_view name) {
+  for (const OptionSpec& option : kOptions) {
+    if (option.env == name) return &option;
+  }
+  return nullptr;
+}
+
+std::size_t IndexOf(const OptionSpec* option) { return static_cast<std::size_t>(option - kOptions.data()); }
+
+std::string_view TrimSpaces(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+ConfigResult Error(std::string message) {
+  ConfigResult result;
+  result.action = ConfigResult::Action::kError;
+  result.error = std::move(message);
+  return result;
+}
+
+// Fills `settings` from the .env text; returns an error message or "".
+std::string ReadDotEnv(std::string_view text, std::array<RawSetting, kOptions.size()>& settings) {
+  std::size_t line_number = 0;
+  while (!text.empty()) {
+    ++line_number;
+    const std::size_t newline = text.find('\n');
+    std::string_view line = text.substr(0, newline);
+    text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+
+    line = TrimSpaces(line);
+    if (line.empty() || line.front() == '#') continue;
+    if (line.starts_with("export ")) line = TrimSpaces(line.substr(7));
+    const std::size_t equals = line.find('=');
+    if (equals == std::string_view::npos || equals == 0) {
+      return ".env line " + std::to_string(line_number) + ": expected KEY=VALUE";
+    }
+    const std::string_view key = TrimSpaces(line.substr(0, equals));
+    std::string_view value = TrimSpaces(line.substr(equals + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    const OptionSpec* option = FindByEnv(key);
+    if (option == nullptr || value.empty()) continue;
+    settings[IndexOf(option)] = RawSetting{Source::kDotEnv, std::string(value)};
+  }
+  return {};
+}
+
+std::string Describe(const OptionSpec& option, Source source) {
+  switch (source) {
+    case Source::kFlag: return "--" + std::string(option.flag);
+    case Source::kEnvironment: return std::string(option.env) + " (environment)";
+    case Source::kDotEnv: return std::string(option.env) + " (.env)";
+    case Source::kDefault: break;
+  }
+  return std::string(option.flag);
+}
+
+}  // namespace
+
+ConfigResult ParseConfig(std::span<const std::string_view> args, const EnvLookup& env,
+                         std::string_view dotenv_text, unsigned hardware_threads) {
+  std::array<RawSetting, kOptions.size()> settings;
+
+  if (std::string error = ReadDotEnv(dotenv_text, settings); !error.empty()) return Error(std::move(error));
+
+  for (const OptionSpec& option : kOptions) {
+    if (!env) break;
+    std::optional<std::string> value = env(option.env);
+    if (value && !value->empty()) settings[IndexOf(&option)] = RawSetting{Source::kEnvironment, std::move(*value)};
+  }
+
+  bool help = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      help = true;
+      continue;
+    }
+    if (!arg.starts_with("--")) {
+      return Error("unexpected argument '" + std::string(arg) + "' (try --help)");
+    }
+    std::string_view name = arg.substr(2);
+    std::optional<std::string_view> value;
+    if (const std::size_t equals = name.find('='); equals != std::string_view::npos) {
+      value = name.substr(equals + 1);
+      name = name.substr(0, equals);
+    }
+    const OptionSpec* option = FindByFlag(name);
+    if (option == nullptr) return Error("unknown option '--" + std::string(name) + "' (try --help)");
+    if (!value) {
+      if (i + 1 >= args.size()) return Error("option '--" + std::string(name) + "' needs a value");
+      value = args[++i];
+    }
+    settings[IndexOf(option)] = RawSetting{Source::kFlag, std::string(*value)};
+  }
+  if (help) {
+    ConfigResult result;
+    result.action = ConfigResult::Action::kHelp;
+    return result;
+  }
+
+  ConfigResult result;
+  result.config.threads = hardware_threads == 0 ? 1 : hardware_threads;
+  for (std::size_t i = 0; i < kOptions.size(); ++i) {
+    if (settings[i].source == Source::kDefault) continue;
+    const std::string problem = kOptions[i].apply(settings[i].value, result.config);
+    if (!problem.empty()) {
+      return Error("invalid " + Describe(kOptions[i], settings[i].source) + " '" + settings[i].value + "': " +
+                   problem);
+    }
+  }
+  return result;
+}
+
+std::string Usage() {
+  return "usage: idrecon-server [--host H] [--port P] [--threads N]\n"
+         "                      [--max-body-bytes B] [--idle-timeout-seconds S] [--help]\n"
+         "\n"
+         "Serves the idrecon identity-reconciliation HTTP API (POST /identify,\n"
+         "GET /contacts/{id}, GET /health).\n"
+         "\n"
+         "  --host H                  address to listen on        (HOST, default 127.0.0.1)\n"
+         "  --port P                  TCP port; 0 picks a free one (PORT, default 3000)\n"
+         "  --threads N               I/O threads                 (THREADS, default: CPU count)\n"
+         "  --max-body-bytes B        largest request body        (MAX_BODY_BYTES, default 16384)\n"
+         "  --idle-timeout-seconds S  idle keep-alive timeout     (IDLE_TIMEOUT_SECONDS, default 30)\n"
+         "  --help, -h                print this help and exit\n"
+         "\n"
+         "Flags take '--name value' or '--name=value'. Variables are read from the\n"
+         "environment and from an optional .env file in the working directory;\n"
+         "flags win over the environment, which wins over .env.\n";
+}
+
+std::string ReadOptionalFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return {};
+  std::ostringstream contents;
+  contents << file.rdbuf();
+  return std::move(contents).str();
+}
+
+}  // namespace idrecon

@@ -1,0 +1,30 @@
+// HttpRequest / HttpResponse: the transport-free view of one HTTP exchange
+// that the router works on. No Beast types, so routing compiles and is tested
+// without Asio.
+//
+// HttpRequest only borrows: its views point into the session's parser and are
+// valid until the handler returns. HttpResponse owns its bytes so it can be
+// completed later (e.g. parked until a log commit) on another thread.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace idrecon {
+
+struct HttpRequest {
+  std::string_view method;  // as sent, e.g. "POST"
+  std::string_view target;  // request-target, e.g. "/contacts/7?x=1"
+  std::string_view body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::string allow;  // the Allow header (405 only); empty = no header
+};
+
+}  // namespace idrecon

@@ -1,0 +1,364 @@
+// The only translation unit that includes Asio/Beast (they dominate build
+// time). Structure after Beast's example/advanced/server: a Listener accepts
+// onto per-connection strands; a Session owns one connection.
+
+#include "server/http_server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <optional>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "server/router.h"
+
+namespace idrecon {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+// Lingering close: after an error response we stop sending and read (and
+// discard) what the client is still sending, for at most this long / this
+// much, so closing does not reset the connection before the client has read
+// the response (a close with unread input sends RST, which can destroy the
+// response in the client's receive queue).
+constexpr auto kDrainTimeout = std::chrono::seconds(2);
+constexpr std::size_t kDrainLimitBytes = std::size_t{1} << 20;
+constexpr std::size_t kDrainChunkBytes = 4096;
+
+constexpr std::string_view k100Continue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+struct SessionLimits {
+  std::size_t max_body_bytes;
+  std::size_t max_header_bytes;
+  std::chrono::seconds idle_timeout;
+};
+
+std::string_view ToStd(beast::string_view s) { return std::string_view(s.data(), s.size()); }
+
+bool IsHttpParseError(const beast::error_code& ec) {
+  return ec.category() == beast::http::make_error_code(http::error::bad_method).category();
+}
+
+// One connection. Invariant: every member is touched only from the
+// connection's strand (the socket's executor), and at most one read or one
+// write is in flight, which is what keeps responses in request order.
+//
+// The write path is SendResponse(), separate from request handling, so a
+// later change can complete a response asynchronously: capture
+// shared_from_this(), and post SendResponse(response) to stream_'s executor
+// when the response may leave (e.g. once its log commit is durable). Until
+// then the session simply does not read the next request.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, const SessionLimits& limits, ServiceContext& context)
+      : stream_(std::move(socket)), limits_(limits), context_(context) {}
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::ReadHeader, shared_from_this()));
+  }
+
+ private:
+  void ReadHeader() {
+    // A fresh parser per message: Beast parsers are single-use.
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+    parser_->body_limit(limits_.max_body_bytes);
+    stream_.expires_after(limits_.idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return OnReadError(ec);
+    if (parser_->is_done()) return HandleRequest();
+    const auto& request = parser_->get();
+    if (request.version() >= 11 && beast::iequals(request[http::field::expect], "100-continue")) {
+      stream_.expires_after(limits_.idle_timeout);
+      net::async_write(stream_, net::buffer(k100Continue.data(), k100Continue.size()),
+                       beast::bind_front_handler(&Session::OnContinueSent, shared_from_this()));
+      return;
+    }
+    ReadBody();
+  }
+
+  void OnContinueSent(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return CloseNow();
+    ReadBody();
+  }
+
+  void ReadBody() {
+    stream_.expires_after(limits_.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::OnBody, shared_from_this()));
+  }
+
+  void OnBody(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return OnReadError(ec);
+    HandleRequest();
+  }
+
+  void OnReadError(const beast::error_code& ec) {
+    if (ec == http::error::body_limit) return SendFinalResponse(PayloadTooLargeResponse(limits_.max_body_bytes));
+    if (ec == http::error::header_limit) {
+      return SendFinalResponse(HeaderTooLargeResponse(limits_.max_header_bytes));
+    }
+    // The client went away (between requests or mid-request): nobody to answer.
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message) return CloseNow();
+    if (IsHttpParseError(ec)) return SendFinalResponse(MalformedRequestResponse());
+    // Timeout, reset, shutdown (operation_aborted): just close.
+    CloseNow();
+  }
+
+  void HandleRequest() {
+    const auto& request = parser_->get();
+    keep_alive_ = request.keep_alive();
+    version_ = request.version();
+    head_request_ = request.method() == http::verb::head;
+    const HttpRequest view{ToStd(request.method_string()), ToStd(request.target()), request.body()};
+    HttpResponse response;
+    try {
+      response = Route(view, context_);
+    } catch (const std::exception& e) {
+      // Route reports errors as values; only resource exhaustion gets here.
+      std::fprintf(stderr, "idrecon-server: request failed: %s\n", e.what());
+      response = InternalErrorResponse();
+    }
+    SendResponse(std::move(response));
+  }
+
+  // An error the connection cannot recover from: answer, then close.
+  void SendFinalResponse(HttpResponse response) {
+    keep_alive_ = false;
+    version_ = 11;
+    head_request_ = false;
+    SendResponse(std::move(response));
+  }
+
+  // The single write path. Must run on the strand, with no write in flight.
+  void SendResponse(HttpResponse response) {
+    response_ = {};
+    response_.version(version_);
+    response_.result(static_cast<unsigned>(response.status));
+    response_.set(http::field::server, "idrecon");
+    response_.set(http::field::content_type, response.content_type);
+    if (!response.allow.empty()) response_.set(http::field::allow, response.allow);
+    response_.keep_alive(keep_alive_);
+    if (head_request_) {
+      // RFC 9110 §9.3.2: the headers GET would send, no body.
+      response_.content_length(response.body.size());
+    } else {
+      response_.body() = std::move(response.body);
+      response_.prepare_payload();
+    }
+    stream_.expires_after(limits_.idle_timeout);
+    http::async_write(stream_, response_,
+                      beast::bind_front_handler(&Session::OnWrite, shared_from_this(), !keep_alive_));
+  }
+
+  void OnWrite(bool close, beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return CloseNow();
+    if (close) return DrainAndClose();
+    ReadHeader();
+  }
+
+  void DrainAndClose() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    buffer_.consume(buffer_.size());
+    drained_bytes_ = 0;
+    stream_.expires_after(kDrainTimeout);
+    Drain();
+  }
+
+  void Drain() {
+    stream_.async_read_some(buffer_.prepare(kDrainChunkBytes),
+                            beast::bind_front_handler(&Session::OnDrain, shared_from_this()));
+  }
+
+  void OnDrain(beast::error_code ec, std::size_t bytes) {
+    drained_bytes_ += bytes;
+    if (ec || drained_bytes_ > kDrainLimitBytes) return CloseNow();
+    Drain();
+  }
+
+  void CloseNow() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;  // holds bytes read past the current request (pipelining)
+  const SessionLimits limits_;
+  ServiceContext& context_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;  // alive until its write completes
+  // About the request being answered (one at a time), for its response.
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+  bool head_request_ = false;
+  std::size_t drained_bytes_ = 0;
+};
+
+// Accepts connections; each gets its own strand and Session.
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& io, tcp::acceptor&& acceptor, const SessionLimits& limits, ServiceContext& context)
+      : io_(io), acceptor_(std::move(acceptor)), retry_timer_(io), limits_(limits), context_(context) {}
+
+  void Accept() {
+    acceptor_.async_accept(net::make_strand(io_), beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
+  }
+
+ private:
+  void OnAccept(beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted) return;
+    if (ec) {
+      // E.g. out of file descriptors: back off briefly instead of spinning.
+      std::fprintf(stderr, "idrecon-server: accept failed: %s\n", ec.message().c_str());
+      retry_timer_.expires_after(std::chrono::milliseconds(100));
+      retry_timer_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+        if (!wait_ec) self->Accept();
+      });
+      return;
+    }
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);  // small responses; don't wait for Nagle
+    std::make_shared<Session>(std::move(socket), limits_, context_)->Start();
+    Accept();
+  }
+
+  net::io_context& io_;
+  tcp::acceptor acceptor_;
+  net::steady_timer retry_timer_;
+  const SessionLimits limits_;
+  ServiceContext& context_;
+};
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(HttpServerOptions options, ServiceContext& context)
+      : options_(std::move(options)), context_(context), io_(static_cast<int>(ThreadCount())) {}
+
+  Status Start() {
+    tcp::endpoint endpoint;
+    if (Status s = Resolve(&endpoint); !s.ok()) return s;
+
+    tcp::acceptor acceptor(io_);
+    beast::error_code ec;
+    const std::string where = options_.host + ":" + std::to_string(options_.port);
+    acceptor.open(endpoint.protocol(), ec);
+    if (ec) return Status::IOError("cannot open a socket for " + where + ": " + ec.message());
+    acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (ec) return Status::IOError("cannot set SO_REUSEADDR on " + where + ": " + ec.message());
+    acceptor.bind(endpoint, ec);
+    if (ec) return Status::IOError("cannot bind " + where + ": " + ec.message());
+    acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) return Status::IOError("cannot listen on " + where + ": " + ec.message());
+    bound_ = acceptor.local_endpoint(ec);
+    if (ec) return Status::IOError("cannot read the bound address: " + ec.message());
+
+    const SessionLimits limits{options_.max_body_bytes, options_.max_header_bytes, options_.idle_timeout};
+    std::make_shared<Listener>(io_, std::move(acceptor), limits, context_)->Accept();
+
+    if (options_.stop_on_signals) {
+      signals_.emplace(io_, SIGINT, SIGTERM);
+      signals_->async_wait([this](beast::error_code wait_ec, int /*signal*/) {
+        if (!wait_ec) Stop();
+      });
+    }
+    return Status::Ok();
+  }
+
+  void Run() {
+    std::vector<std::thread> threads;
+    threads.reserve(ThreadCount() - 1);
+    for (unsigned i = 1; i < ThreadCount(); ++i) threads.emplace_back([this] { RunLoop(); });
+    RunLoop();
+    for (std::thread& thread : threads) thread.join();
+  }
+
+  void Stop() { io_.stop(); }
+
+  std::string address() const { return bound_.address().to_string(); }
+  std::uint16_t port() const { return bound_.port(); }
+
+ private:
+  unsigned ThreadCount() const { return options_.threads == 0 ? 1 : options_.threads; }
+
+  // Handlers report errors as values; an exception here is a bug or resource
+  // exhaustion in one handler, which must not take the whole server down.
+  void RunLoop() {
+    for (;;) {
+      try {
+        io_.run();
+        return;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "idrecon-server: handler failed: %s\n", e.what());
+      }
+    }
+  }
+
+  // A literal address is used as is; a name is resolved, preferring IPv4
+  // (so "localhost" means 127.0.0.1, which is what clients try first).
+  Status Resolve(tcp::endpoint* endpoint) {
+    beast::error_code ec;
+    const net::ip::address literal = net::ip::make_address(options_.host, ec);
+    if (!ec) {
+      *endpoint = tcp::endpoint(literal, options_.port);
+      return Status::Ok();
+    }
+    tcp::resolver resolver(io_);
+    const auto results = resolver.resolve(options_.host, std::to_string(options_.port),
+                                          tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+    if (ec || results.empty()) {
+      return Status::InvalidArgument("cannot resolve host '" + options_.host + "': " +
+                                     (ec ? ec.message() : std::string("no addresses")));
+    }
+    *endpoint = results.begin()->endpoint();
+    for (const auto& entry : results) {
+      if (entry.endpoint().address().is_v4()) {
+        *endpoint = entry.endpoint();
+        break;
+      }
+    }
+    return Status::Ok();
+  }
+
+  const HttpServerOptions options_;
+  ServiceContext& context_;
+  net::io_context io_;  // its destructor frees pending handlers, and with them the sessions
+  std::optional<net::signal_set> signals_;
+  tcp::endpoint bound_;
+};
+
+HttpServer::HttpServer(HttpServerOptions options, ServiceContext& context)
+    : impl_(std::make_unique<Impl>(std::move(options), context)) {}
+
+HttpServer::~HttpServer() = default;
+
+Status HttpServer::Start() { return impl_->Start(); }
+void HttpServer::Run() { impl_->Run(); }
+void HttpServer::Stop() { impl_->Stop(); }
+std::string HttpServer::address() const { return impl_->address(); }
+std::uint16_t HttpServer::port() const { return impl_->port(); }
+
+}  // namespace idrecon

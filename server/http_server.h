@@ -1,0 +1,67 @@
+// HttpServer: the HTTP/1.1 front end (Boost.Beast), serving Route().
+//
+// Contract:
+//   - Start() resolves and binds the listening socket (port 0 picks a free
+//     port; port() then tells which). It returns InvalidArgument when the host
+//     cannot be resolved and IOError when the socket cannot be bound.
+//   - Run() serves on `threads` I/O threads (the calling thread is one of
+//     them) until Stop() is called or, with stop_on_signals, until SIGINT or
+//     SIGTERM arrives. It returns once every I/O thread has finished.
+//   - Stop() is safe from any thread and before, during or after Run(); it is
+//     abrupt: connections are dropped, in-flight requests get no response.
+// Per connection: keep-alive; requests are served one at a time in arrival
+// order, so pipelined requests get their responses in order; a header over
+// max_header_bytes gets 431, a body over max_body_bytes gets 413 (by
+// Content-Length before the body is read, or while reading a chunked body),
+// a malformed request gets 400 — each followed by closing the connection
+// (after a short drain, so the client can read the response). A connection
+// idle for idle_timeout (or slower than that to send one request or accept
+// one response) is closed without a response. "Expect: 100-continue" is
+// honoured; a HEAD request gets the headers of its GET response only. Every response carries Server, Content-Type and Content-Length.
+//
+// Thread-safety: Start() and Run() are called by one owning thread; Stop()
+// from anywhere. The ServiceContext must outlive the HttpServer.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine/status.h"
+#include "server/service_context.h"
+
+namespace idrecon {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  unsigned threads = 1;
+  std::size_t max_body_bytes = 16384;
+  std::size_t max_header_bytes = 8192;
+  std::chrono::seconds idle_timeout{30};
+  bool stop_on_signals = false;  // SIGINT / SIGTERM call Stop()
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, ServiceContext& context);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  Status Start();
+  void Run();
+  void Stop();
+
+  // The bound address and port; valid after a successful Start().
+  std::string address() const;
+  std::uint16_t port() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace idrecon

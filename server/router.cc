@@ -1,0 +1,193 @@
+#include "server/router.h"
+
+#include <cstdint>
+#include <string>
+
+#include "engine/timestamp.h"
+#include "server/identify_request.h"
+#include "server/json_writer.h"
+
+namespace idrecon {
+namespace {
+
+constexpr std::string_view kContactsPrefix = "/contacts/";
+
+HttpResponse JsonResponse(int status, std::string body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
+HttpResponse MethodNotAllowed(std::string_view allowed) {
+  HttpResponse response = ErrorResponse(405, "method not allowed; this path accepts " + std::string(allowed));
+  response.allow = std::string(allowed);
+  return response;
+}
+
+// Maps an engine error to its HTTP status. InvalidArgument is the client's
+// fault; Unavailable is the service refusing work (a sticky log error, later).
+HttpResponse EngineErrorResponse(const Status& status) {
+  switch (status.code()) {
+    case Status::Code::kInvalidArgument: return ErrorResponse(400, status.message());
+    case Status::Code::kNotFound: return ErrorResponse(404, status.message());
+    case Status::Code::kUnavailable: return ErrorResponse(503, status.message());
+    default: return InternalErrorResponse();
+  }
+}
+
+std::string IdentifyBody(const ClusterView& cluster) {
+  std::string body;
+  body.reserve(128);
+  JsonWriter json(body);
+  json.BeginObject();
+  json.Key("contact");
+  json.BeginObject();
+  json.Key("primaryContatctId");  // sic: the original task's spelling (SPEC §2)
+  json.Uint(cluster.primary_id);
+  json.Key("primaryContactId");
+  json.Uint(cluster.primary_id);
+  json.Key("emails");
+  json.BeginArray();
+  for (std::string_view email : cluster.emails) json.String(email);
+  json.EndArray();
+  json.Key("phoneNumbers");
+  json.BeginArray();
+  for (std::string_view phone : cluster.phone_numbers) json.String(phone);
+  json.EndArray();
+  json.Key("secondaryContactIds");
+  json.BeginArray();
+  for (ContactId id : cluster.secondary_ids) json.Uint(id);
+  json.EndArray();
+  json.EndObject();
+  json.EndObject();
+  return body;
+}
+
+void NullableString(JsonWriter& json, std::string_view value) {
+  if (value.empty()) {
+    json.Null();
+  } else {
+    json.String(value);
+  }
+}
+
+
+std::string ContactBody(const ContactRow& row) {
+  std::string body;
+  body.reserve(256);
+  JsonWriter json(body);
+  json.BeginObject();
+  json.Key("id");
+  json.Uint(row.id);
+  json.Key("phoneNumber");
+  NullableString(json, row.phone);
+  json.Key("email");
+  NullableString(json, row.email);
+  json.Key("linkedId");
+  if (row.is_primary || row.linked_id == 0) {
+    json.Null();
+  } else {
+    json.Uint(row.linked_id);
+  }
+  json.Key("linkPrecedence");
+  json.String(row.is_primary ? "primary" : "secondary");
+  json.Key("createdAt");
+  json.String(FormatIsoTimestamp(row.created_at));
+  json.Key("updatedAt");
+  json.String(FormatIsoTimestamp(row.updated_at));
+  json.Key("deletedAt");
+  if (row.deleted_at) {
+    json.String(FormatIsoTimestamp(*row.deleted_at));
+  } else {
+    json.Null();
+  }
+  json.EndObject();
+  return body;
+}
+
+HttpResponse HandleIdentify(const HttpRequest& request, ServiceContext& context) {
+  IdentifyRequest parsed;
+  if (Status s = ParseIdentifyRequest(request.body, &parsed); !s.ok()) return EngineErrorResponse(s);
+  IdentifyOutcome outcome;
+  const IdentifyQuery query{parsed.email, parsed.phone};
+  if (Status s = context.engine.Identify(query, &outcome); !s.ok()) return EngineErrorResponse(s);
+  return JsonResponse(200, IdentifyBody(outcome.cluster));
+}
+
+// Decimal digits only, 1..UINT32_MAX; anything else is "no such contact".
+bool ParseContactId(std::string_view text, ContactId* id) {
+  if (text.empty()) return false;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    if (value > UINT32_MAX) return false;
+  }
+  if (value == 0) return false;
+  *id = static_cast<ContactId>(value);
+  return true;
+}
+
+HttpResponse HandleGetContact(std::string_view id_text, ServiceContext& context) {
+  ContactId id = 0;
+  if (!ParseContactId(id_text, &id)) return ErrorResponse(404, "no contact with id '" + std::string(id_text) + "'");
+  ContactRow row;
+  const Status s = context.engine.GetContact(id, &row);
+  if (s.IsNotFound()) return ErrorResponse(404, "no contact with id " + std::to_string(id));
+  if (!s.ok()) return EngineErrorResponse(s);
+  return JsonResponse(200, ContactBody(row));
+}
+
+}  // namespace
+
+HttpResponse ErrorResponse(int status, std::string_view message) {
+  std::string body;
+  body.reserve(message.size() + 16);
+  JsonWriter json(body);
+  json.BeginObject();
+  json.Key("error");
+  json.String(message);
+  json.EndObject();
+  return JsonResponse(status, std::move(body));
+}
+
+HttpResponse PayloadTooLargeResponse(std::size_t max_body_bytes) {
+  return ErrorResponse(413, "request body is larger than " + std::to_string(max_body_bytes) + " bytes");
+}
+
+HttpResponse HeaderTooLargeResponse(std::size_t max_header_bytes) {
+  return ErrorResponse(431, "request header is larger than " + std::to_string(max_header_bytes) + " bytes");
+}
+
+HttpResponse MalformedRequestResponse() { return ErrorResponse(400, "malformed HTTP request"); }
+
+HttpResponse InternalErrorResponse() { return ErrorResponse(500, "internal server error"); }
+
+HttpResponse Route(const HttpRequest& request, ServiceContext& context) {
+  std::string_view path = request.target;
+  if (const std::size_t query = path.find('?'); query != std::string_view::npos) path = path.substr(0, query);
+
+  if (path == "/identify") {
+    if (request.method != "POST") return MethodNotAllowed("POST");
+    return HandleIdentify(request, context);
+  }
+  // GET endpoints answer HEAD like GET; the transport drops the body.
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  if (path == "/health") {
+    if (!get) return MethodNotAllowed("GET, HEAD");
+    return JsonResponse(200, R"({"status":"ok"})");
+  }
+  if (path.starts_with(kContactsPrefix)) {
+    const std::string_view id_text = path.substr(kContactsPrefix.size());
+    // One non-empty segment: /contacts/{id}. "/contacts/" or "/contacts/1/x"
+    // are other (unknown) paths.
+    if (!id_text.empty() && id_text.find('/') == std::string_view::npos) {
+      if (!get) return MethodNotAllowed("GET, HEAD");
+      return HandleGetContact(id_text, context);
+    }
+  }
+  return ErrorResponse(404, "no such endpoint: " + std::string(path));
+}
+
+}  // namespace idrecon

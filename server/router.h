@@ -1,0 +1,41 @@
+// Route: maps one HTTP request to its response (SPEC §2–§3). Pure: no
+// sockets, no Beast; everything it needs arrives in the request and context.
+//
+// Endpoints (the query string, "?..." in the target, is ignored):
+//   POST /identify        → 200 cluster JSON, 400 on a bad body (SPEC §2)
+//   GET  /health          → 200 {"status":"ok"}
+//   GET  /contacts/{id}   → 200 the contact row, 404 for an id that does not
+//                           exist or is not a decimal number in 1..2^32-1
+//                           (leading zeros are accepted: /contacts/007 is 7)
+// HEAD is answered like GET on the GET endpoints (the transport sends the
+// headers only). An unknown path is 404; a known path with another method is
+// 405 with an Allow header ("POST" or "GET, HEAD"). Methods are
+// case-sensitive (RFC 9110). Every error body is
+// {"error":"<message for a person>"} with Content-Type application/json.
+// Engine errors map to statuses: InvalidArgument → 400, Unavailable → 503,
+// anything else → 500. GET /metrics (SPEC §3) is not implemented yet: 404.
+//
+// Thread-safety: Route may run concurrently on any number of threads.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "server/http_message.h"
+#include "server/service_context.h"
+
+namespace idrecon {
+
+HttpResponse Route(const HttpRequest& request, ServiceContext& context);
+
+// {"error": message} with the given status, for every error the server
+// produces, in the router or before a request reaches it.
+HttpResponse ErrorResponse(int status, std::string_view message);
+
+// Responses the transport produces when a request cannot be routed at all.
+HttpResponse PayloadTooLargeResponse(std::size_t max_body_bytes);  // 413
+HttpResponse HeaderTooLargeResponse(std::size_t max_header_bytes);  // 431
+HttpResponse MalformedRequestResponse();                            // 400
+HttpResponse InternalErrorResponse();                               // 500
+
+}  // namespace idrecon
