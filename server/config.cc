@@ -71,12 +71,74 @@ std::string ApplyIdleTimeout(std::string_view text, Config& config) {
   return {};
 }
 
-constexpr std::array<OptionSpec, 5> kOptions = {{
+std::string ApplyDataDir(std::string_view text, Config& config) {
+  if (text.empty()) return "must not be empty";
+  config.data_dir = std::string(text);
+  return {};
+}
+
+std::string ApplySync(std::string_view text, Config& config) {
+  if (text == "fsync") {
+    config.sync = true;
+  } else if (text == "nosync") {
+    config.sync = false;
+  } else {
+    return "must be 'fsync' or 'nosync'";
+  }
+  return {};
+}
+
+// "N" (changes), "Ns" / "Nm" / "Nh" (time), or both joined by a comma;
+// "off" (or "0") disables snapshots.
+std::string ApplySnapshotEvery(std::string_view text, Config& config) {
+  constexpr std::string_view kProblem =
+      "must be a number of changes, a time like 300s/5m/1h, both joined by a comma, or 'off'";
+  config.snapshot_every_changes = 0;
+  config.snapshot_every_seconds = 0;
+  if (text == "off" || text == "0") return {};
+  bool seen_changes = false, seen_time = false;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    if (comma != std::string_view::npos && text.empty()) return std::string(kProblem);
+    std::uint64_t unit = 0;
+    if (!part.empty() && (part.back() == 's' || part.back() == 'm' || part.back() == 'h')) {
+      unit = part.back() == 's' ? 1 : part.back() == 'm' ? 60 : 3600;
+      part.remove_suffix(1);
+    }
+    std::uint64_t value = 0;
+    if (!ParseUnsigned(part, 1, std::uint64_t{1} << 40, &value)) return std::string(kProblem);
+    if (unit == 0) {
+      if (seen_changes) return std::string(kProblem);
+      seen_changes = true;
+      config.snapshot_every_changes = value;
+    } else {
+      if (seen_time) return std::string(kProblem);
+      seen_time = true;
+      config.snapshot_every_seconds = value * unit;
+    }
+  }
+  return {};
+}
+
+std::string ApplyLogMaxMib(std::string_view text, Config& config) {
+  std::uint64_t value = 0;
+  if (!ParseUnsigned(text, 1, std::uint64_t{1} << 24, &value)) return "must be a whole number of MiB from 1 to 16777216";
+  config.log_max_mib = value;
+  return {};
+}
+
+constexpr std::array<OptionSpec, 9> kOptions = {{
     {"host", "HOST", &ApplyHost},
     {"port", "PORT", &ApplyPort},
     {"threads", "THREADS", &ApplyThreads},
     {"max-body-bytes", "MAX_BODY_BYTES", &ApplyMaxBodyBytes},
     {"idle-timeout-seconds", "IDLE_TIMEOUT_SECONDS", &ApplyIdleTimeout},
+    {"data-dir", "DATA_DIR", &ApplyDataDir},
+    {"sync", "SYNC", &ApplySync},
+    {"snapshot-every", "SNAPSHOT_EVERY", &ApplySnapshotEvery},
+    {"log-max-mib", "LOG_MAX_MIB", &ApplyLogMaxMib},
 }};
 
 const OptionSpec* FindByFlag(std::string_view flag) {
@@ -204,7 +266,8 @@ ConfigResult ParseConfig(std::span<const std::string_view> args, const EnvLookup
 }
 
 std::string Usage() {
-  return "usage: idrecon-server [--host H] [--port P] [--threads N]\n"
+  return "usage: idrecon-server [--host H] [--port P] [--threads N] [--data-dir D]\n"
+         "                      [--sync fsync|nosync] [--snapshot-every SPEC] [--log-max-mib M]\n"
          "                      [--max-body-bytes B] [--idle-timeout-seconds S] [--help]\n"
          "\n"
          "Serves the idrecon identity-reconciliation HTTP API (POST /identify,\n"
@@ -215,6 +278,12 @@ std::string Usage() {
          "  --threads N               I/O threads                 (THREADS, default: CPU count)\n"
          "  --max-body-bytes B        largest request body        (MAX_BODY_BYTES, default 16384)\n"
          "  --idle-timeout-seconds S  idle keep-alive timeout     (IDLE_TIMEOUT_SECONDS, default 30)\n"
+         "  --data-dir D              where the log and snapshots live (DATA_DIR, default ./data)\n"
+         "  --sync fsync|nosync       fsync every commit, or leave it to the OS: a power loss\n"
+         "                            may then lose recent changes (SYNC, default fsync)\n"
+         "  --snapshot-every SPEC     snapshot after N changes and/or a time (300s, 5m, 1h),\n"
+         "                            e.g. 1000000,300s; 'off' disables (SNAPSHOT_EVERY)\n"
+         "  --log-max-mib M           largest the log may grow, in MiB (LOG_MAX_MIB, default 1048576)\n"
          "  --help, -h                print this help and exit\n"
          "\n"
          "Flags take '--name value' or '--name=value'. Variables are read from the\n"

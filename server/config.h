@@ -10,6 +10,11 @@
 //   --threads N               THREADS               hardware concurrency (≥1)
 //   --max-body-bytes B        MAX_BODY_BYTES        16384
 //   --idle-timeout-seconds S  IDLE_TIMEOUT_SECONDS  30
+//   --data-dir D              DATA_DIR              ./data (created if missing)
+//   --sync fsync|nosync       SYNC                  fsync
+//   --snapshot-every SPEC     SNAPSHOT_EVERY        1000000,300s (N changes and/or
+//                                                   Ns/Nm/Nh; "off" disables)
+//   --log-max-mib M           LOG_MAX_MIB           1048576 (1 TiB of map)
 //   --help, -h                                      prints usage, exits 0
 //
 // An empty variable (PORT=) counts as unset. The .env format: KEY=VALUE lines,
@@ -38,6 +43,11 @@ struct Config {
   unsigned threads = 1;
   std::size_t max_body_bytes = 16384;
   unsigned idle_timeout_seconds = 30;
+  std::string data_dir = "./data";
+  bool sync = true;                               // false: --sync nosync
+  std::uint64_t snapshot_every_changes = 1000000;  // 0: not by count
+  std::uint64_t snapshot_every_seconds = 300;      // 0: not by time
+  std::uint64_t log_max_mib = 1048576;
 };
 
 struct ConfigResult {

@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/change.h"
+
 namespace idrecon {
 
 struct HttpRequest {
@@ -25,6 +27,9 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::string allow;  // the Allow header (405 only); empty = no header
+  // The response shows state that changes up to this seq shaped; it may
+  // leave only once they are durable (SPEC §4). 0: nothing to wait for.
+  Seq durable_after = 0;
 };
 
 }  // namespace idrecon

@@ -19,7 +19,9 @@
 #include <exception>
 #include <optional>
 #include <string_view>
+#include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -50,6 +52,38 @@ struct SessionLimits {
   std::chrono::seconds idle_timeout;
 };
 
+class Session;
+
+// Every live session, so a graceful shutdown can reach them. Sessions add
+// themselves when they start and remove themselves when destroyed.
+class SessionRegistry {
+ public:
+  void Add(Session* session, std::weak_ptr<Session> weak) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.emplace(session, std::move(weak));
+  }
+  void Remove(Session* session) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.erase(session);
+  }
+  std::vector<std::shared_ptr<Session>> Live() {
+    std::vector<std::shared_ptr<Session>> out;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [raw, weak] : sessions_) {
+      if (auto strong = weak.lock()) out.push_back(std::move(strong));
+    }
+    return out;
+  }
+  std::size_t size() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sessions_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+};
+
 std::string_view ToStd(beast::string_view s) { return std::string_view(s.data(), s.size()); }
 
 bool IsHttpParseError(const beast::error_code& ec) {
@@ -67,15 +101,29 @@ bool IsHttpParseError(const beast::error_code& ec) {
 // then the session simply does not read the next request.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, const SessionLimits& limits, ServiceContext& context)
-      : stream_(std::move(socket)), limits_(limits), context_(context) {}
+  Session(tcp::socket&& socket, const SessionLimits& limits, ServiceContext& context, SessionRegistry& registry)
+      : stream_(std::move(socket)), limits_(limits), context_(context), registry_(registry) {}
+  ~Session() { registry_.Remove(this); }
 
   void Start() {
+    registry_.Add(this, weak_from_this());
     net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::ReadHeader, shared_from_this()));
+  }
+
+  // Graceful shutdown: a connection waiting for a new request is closed at
+  // once; one in the middle of a request finishes it, answers with
+  // "Connection: close" and then closes.
+  void BeginShutdown() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->shutting_down_ = true;
+      if (self->awaiting_request_ && self->buffer_.size() == 0 && !self->parser_->got_some()) self->CloseNow();
+    });
   }
 
  private:
   void ReadHeader() {
+    if (shutting_down_) return CloseNow();
+    awaiting_request_ = true;
     // A fresh parser per message: Beast parsers are single-use.
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
@@ -86,6 +134,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnHeader(beast::error_code ec, std::size_t /*bytes*/) {
+    awaiting_request_ = false;
     if (ec) return OnReadError(ec);
     if (parser_->is_done()) return HandleRequest();
     const auto& request = parser_->get();
@@ -139,7 +188,24 @@ class Session : public std::enable_shared_from_this<Session> {
       std::fprintf(stderr, "idrecon-server: request failed: %s\n", e.what());
       response = InternalErrorResponse();
     }
-    SendResponse(std::move(response));
+    SendWhenDurable(std::move(response));
+  }
+
+  // SPEC §4: a response that shows changes leaves only once they are
+  // durable. If they are not yet, the response is parked with the log
+  // writer, whose callback posts it back onto this connection's strand; no
+  // I/O thread ever blocks. The next request is not read meanwhile, which
+  // keeps pipelined responses in order.
+  void SendWhenDurable(HttpResponse response) {
+    LogWriter* log = context_.log;
+    if (log == nullptr || response.durable_after <= log->durable_seq()) return SendResponse(std::move(response));
+    const Seq seq = response.durable_after;
+    log->WhenDurable(seq, [self = shared_from_this(), response = std::move(response)](const Status& status) {
+      net::post(self->stream_.get_executor(), [self, response, status]() mutable {
+        if (!status.ok()) response = ErrorResponse(503, "the change could not be made durable: " + status.message());
+        self->SendResponse(std::move(response));
+      });
+    });
   }
 
   // An error the connection cannot recover from: answer, then close.
@@ -158,6 +224,7 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.set(http::field::server, "idrecon");
     response_.set(http::field::content_type, response.content_type);
     if (!response.allow.empty()) response_.set(http::field::allow, response.allow);
+    if (shutting_down_) keep_alive_ = false;
     response_.keep_alive(keep_alive_);
     if (head_request_) {
       // RFC 9110 §9.3.2: the headers GET would send, no body.
@@ -207,6 +274,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;  // holds bytes read past the current request (pipelining)
   const SessionLimits limits_;
   ServiceContext& context_;
+  SessionRegistry& registry_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;  // alive until its write completes
   // About the request being answered (one at a time), for its response.
@@ -214,41 +282,61 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
   bool head_request_ = false;
   std::size_t drained_bytes_ = 0;
+  bool awaiting_request_ = false;  // a header read is pending for a new request
+  bool shutting_down_ = false;
 };
 
 // Accepts connections; each gets its own strand and Session.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& io, tcp::acceptor&& acceptor, const SessionLimits& limits, ServiceContext& context)
-      : io_(io), acceptor_(std::move(acceptor)), retry_timer_(io), limits_(limits), context_(context) {}
+  Listener(net::io_context& io, tcp::acceptor&& acceptor, const SessionLimits& limits, ServiceContext& context,
+           SessionRegistry& registry)
+      : io_(io),
+        acceptor_(std::move(acceptor)),
+        retry_timer_(acceptor_.get_executor()),
+        limits_(limits),
+        context_(context),
+        registry_(registry) {}
 
   void Accept() {
     acceptor_.async_accept(net::make_strand(io_), beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
   }
 
+  // Stops accepting; connections already accepted carry on.
+  void Close() {
+    net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      self->closed_ = true;
+      self->retry_timer_.cancel();
+      self->acceptor_.close(ignored);
+    });
+  }
+
  private:
   void OnAccept(beast::error_code ec, tcp::socket socket) {
-    if (ec == net::error::operation_aborted) return;
+    if (ec == net::error::operation_aborted || closed_) return;
     if (ec) {
       // E.g. out of file descriptors: back off briefly instead of spinning.
       std::fprintf(stderr, "idrecon-server: accept failed: %s\n", ec.message().c_str());
       retry_timer_.expires_after(std::chrono::milliseconds(100));
       retry_timer_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
-        if (!wait_ec) self->Accept();
+        if (!wait_ec && !self->closed_) self->Accept();
       });
       return;
     }
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);  // small responses; don't wait for Nagle
-    std::make_shared<Session>(std::move(socket), limits_, context_)->Start();
+    std::make_shared<Session>(std::move(socket), limits_, context_, registry_)->Start();
     Accept();
   }
 
   net::io_context& io_;
-  tcp::acceptor acceptor_;
+  tcp::acceptor acceptor_;  // on its own strand, shared with retry_timer_ and Close()
   net::steady_timer retry_timer_;
   const SessionLimits limits_;
   ServiceContext& context_;
+  SessionRegistry& registry_;
+  bool closed_ = false;
 };
 
 }  // namespace
@@ -262,7 +350,8 @@ class HttpServer::Impl {
     tcp::endpoint endpoint;
     if (Status s = Resolve(&endpoint); !s.ok()) return s;
 
-    tcp::acceptor acceptor(io_);
+    // On its own strand: accept completions, the retry timer and Close() never overlap.
+    tcp::acceptor acceptor(net::make_strand(io_));
     beast::error_code ec;
     const std::string where = options_.host + ":" + std::to_string(options_.port);
     acceptor.open(endpoint.protocol(), ec);
@@ -277,15 +366,32 @@ class HttpServer::Impl {
     if (ec) return Status::IOError("cannot read the bound address: " + ec.message());
 
     const SessionLimits limits{options_.max_body_bytes, options_.max_header_bytes, options_.idle_timeout};
-    std::make_shared<Listener>(io_, std::move(acceptor), limits, context_)->Accept();
+    listener_ = std::make_shared<Listener>(io_, std::move(acceptor), limits, context_, registry_);
+    listener_->Accept();
 
     if (options_.stop_on_signals) {
       signals_.emplace(io_, SIGINT, SIGTERM);
-      signals_->async_wait([this](beast::error_code wait_ec, int /*signal*/) {
-        if (!wait_ec) Stop();
+      signals_->async_wait([this](beast::error_code wait_ec, int signal) {
+        if (wait_ec) return;
+        std::fprintf(stderr, "idrecon-server: %s received, finishing in-flight requests\n",
+                     signal == SIGINT ? "SIGINT" : "SIGTERM");
+        Shutdown();
       });
     }
     return Status::Ok();
+  }
+
+  // Graceful: stop accepting, let every connection finish the request it is
+  // in, then stop; whatever is still open after the grace period is dropped.
+  void Shutdown() {
+    net::post(io_, [this] {
+      if (shutdown_timer_) return;
+      listener_->Close();
+      for (const auto& session : registry_.Live()) session->BeginShutdown();
+      shutdown_deadline_ = std::chrono::steady_clock::now() + options_.shutdown_grace;
+      shutdown_timer_.emplace(io_);
+      WaitForSessions();
+    });
   }
 
   void Run() {
@@ -297,6 +403,15 @@ class HttpServer::Impl {
   }
 
   void Stop() { io_.stop(); }
+
+  void WaitForSessions() {
+    if (registry_.size() == 0 || std::chrono::steady_clock::now() >= shutdown_deadline_) {
+      io_.stop();
+      return;
+    }
+    shutdown_timer_->expires_after(std::chrono::milliseconds(20));
+    shutdown_timer_->async_wait([this](beast::error_code) { WaitForSessions(); });
+  }
 
   std::string address() const { return bound_.address().to_string(); }
   std::uint16_t port() const { return bound_.port(); }
@@ -347,6 +462,10 @@ class HttpServer::Impl {
   ServiceContext& context_;
   net::io_context io_;  // its destructor frees pending handlers, and with them the sessions
   std::optional<net::signal_set> signals_;
+  SessionRegistry registry_;
+  std::shared_ptr<Listener> listener_;
+  std::optional<net::steady_timer> shutdown_timer_;  // set once Shutdown began
+  std::chrono::steady_clock::time_point shutdown_deadline_;
   tcp::endpoint bound_;
 };
 
@@ -358,6 +477,7 @@ HttpServer::~HttpServer() = default;
 Status HttpServer::Start() { return impl_->Start(); }
 void HttpServer::Run() { impl_->Run(); }
 void HttpServer::Stop() { impl_->Stop(); }
+void HttpServer::Shutdown() { impl_->Shutdown(); }
 std::string HttpServer::address() const { return impl_->address(); }
 std::uint16_t HttpServer::port() const { return impl_->port(); }
 

@@ -5,8 +5,8 @@
 //     port; port() then tells which). It returns InvalidArgument when the host
 //     cannot be resolved and IOError when the socket cannot be bound.
 //   - Run() serves on `threads` I/O threads (the calling thread is one of
-//     them) until Stop() is called or, with stop_on_signals, until SIGINT or
-//     SIGTERM arrives. It returns once every I/O thread has finished.
+//     them) until Stop() or Shutdown() ends it or, with stop_on_signals,
+//     until SIGINT or SIGTERM starts a Shutdown(). It returns once every I/O thread has finished.
 //   - Stop() is safe from any thread and before, during or after Run(); it is
 //     abrupt: connections are dropped, in-flight requests get no response.
 // Per connection: keep-alive; requests are served one at a time in arrival
@@ -19,8 +19,12 @@
 // one response) is closed without a response. "Expect: 100-continue" is
 // honoured; a HEAD request gets the headers of its GET response only. Every response carries Server, Content-Type and Content-Length.
 //
+// A 200 that depends on changes not yet durable (HttpResponse::durable_after)
+// is parked with the context's LogWriter and sent when the commit lands, or
+// replaced by a 503 if the commit failed; the I/O thread moves on meanwhile.
+//
 // Thread-safety: Start() and Run() are called by one owning thread; Stop()
-// from anywhere. The ServiceContext must outlive the HttpServer.
+// and Shutdown() from anywhere. The ServiceContext must outlive the HttpServer.
 #pragma once
 
 #include <chrono>
@@ -41,7 +45,8 @@ struct HttpServerOptions {
   std::size_t max_body_bytes = 16384;
   std::size_t max_header_bytes = 8192;
   std::chrono::seconds idle_timeout{30};
-  bool stop_on_signals = false;  // SIGINT / SIGTERM call Stop()
+  bool stop_on_signals = false;  // SIGINT / SIGTERM call Shutdown()
+  std::chrono::milliseconds shutdown_grace{5000};
 };
 
 class HttpServer {
@@ -54,6 +59,10 @@ class HttpServer {
   Status Start();
   void Run();
   void Stop();
+  // Graceful stop, safe from any thread: stop accepting, let each connection
+  // finish (and answer) the request it is in, close idle ones, then end
+  // Run() once all are closed or shutdown_grace has passed.
+  void Shutdown();
 
   // The bound address and port; valid after a successful Start().
   std::string address() const;

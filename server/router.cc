@@ -106,13 +106,41 @@ std::string ContactBody(const ContactRow& row) {
   return body;
 }
 
+bool LogFailed(const ServiceContext& context) { return context.log != nullptr && context.log->failed(); }
+
+std::string LogFailure(const ServiceContext& context) {
+  return "the mutation log cannot record changes (" + context.log->error().message() +
+         "); lookups of stored data still work, changes are refused until the server is restarted";
+}
+
 HttpResponse HandleIdentify(const HttpRequest& request, ServiceContext& context) {
   IdentifyRequest parsed;
   if (Status s = ParseIdentifyRequest(request.body, &parsed); !s.ok()) return EngineErrorResponse(s);
   IdentifyOutcome outcome;
-  const IdentifyQuery query{parsed.email, parsed.phone};
-  if (Status s = context.engine.Identify(query, &outcome); !s.ok()) return EngineErrorResponse(s);
-  return JsonResponse(200, IdentifyBody(outcome.cluster));
+  IdentifyQuery query{parsed.email, parsed.phone};
+  // After a failed commit memory is ahead of the disk: nothing new may be
+  // accepted, but a request that changes nothing can still be answered.
+  query.allow_changes = !LogFailed(context);
+  if (Status s = context.engine.Identify(query, &outcome); !s.ok()) {
+    if (s.IsUnavailable() && LogFailed(context)) return ErrorResponse(503, LogFailure(context));
+    return EngineErrorResponse(s);
+  }
+  HttpResponse response = JsonResponse(200, IdentifyBody(outcome.cluster));
+  response.durable_after = outcome.depends_on_seq;
+  return response;
+}
+
+HttpResponse HandleHealth(const ServiceContext& context) {
+  if (!LogFailed(context)) return JsonResponse(200, R"({"status":"ok"})");
+  std::string body;
+  JsonWriter json(body);
+  json.BeginObject();
+  json.Key("status");
+  json.String("unavailable");
+  json.Key("error");
+  json.String(LogFailure(context));
+  json.EndObject();
+  return JsonResponse(503, std::move(body));
 }
 
 // Decimal digits only, 1..UINT32_MAX; anything else is "no such contact".
@@ -136,7 +164,9 @@ HttpResponse HandleGetContact(std::string_view id_text, ServiceContext& context)
   const Status s = context.engine.GetContact(id, &row);
   if (s.IsNotFound()) return ErrorResponse(404, "no contact with id " + std::to_string(id));
   if (!s.ok()) return EngineErrorResponse(s);
-  return JsonResponse(200, ContactBody(row));
+  HttpResponse response = JsonResponse(200, ContactBody(row));
+  response.durable_after = row.depends_on_seq;
+  return response;
 }
 
 }  // namespace
@@ -176,7 +206,7 @@ HttpResponse Route(const HttpRequest& request, ServiceContext& context) {
   const bool get = request.method == "GET" || request.method == "HEAD";
   if (path == "/health") {
     if (!get) return MethodNotAllowed("GET, HEAD");
-    return JsonResponse(200, R"({"status":"ok"})");
+    return HandleHealth(context);
   }
   if (path.starts_with(kContactsPrefix)) {
     const std::string_view id_text = path.substr(kContactsPrefix.size());

@@ -3,7 +3,8 @@
 //
 // Endpoints (the query string, "?..." in the target, is ignored):
 //   POST /identify        → 200 cluster JSON, 400 on a bad body (SPEC §2)
-//   GET  /health          → 200 {"status":"ok"}
+//   GET  /health          → 200 {"status":"ok"}; 503 {"status":"unavailable",
+//                           "error":...} after the log's sticky error
 //   GET  /contacts/{id}   → 200 the contact row, 404 for an id that does not
 //                           exist or is not a decimal number in 1..2^32-1
 //                           (leading zeros are accepted: /contacts/007 is 7)
@@ -12,6 +13,8 @@
 // 405 with an Allow header ("POST" or "GET, HEAD"). Methods are
 // case-sensitive (RFC 9110). Every error body is
 // {"error":"<message for a person>"} with Content-Type application/json.
+// After the log's sticky error, an /identify that would change something is
+// 503. A 200 carries durable_after: the transport holds it until then.
 // Engine errors map to statuses: InvalidArgument → 400, Unavailable → 503,
 // anything else → 500. GET /metrics (SPEC §3) is not implemented yet: 404.
 //

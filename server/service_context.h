@@ -8,11 +8,16 @@
 #pragma once
 
 #include "engine/engine.h"
+#include "persistence/log_writer.h"
 
 namespace idrecon {
 
 struct ServiceContext {
   Engine& engine;
+  // The durable log behind the engine; null for a purely in-memory service
+  // (router tests). Responses wait for it; after its sticky error, changes
+  // are refused with 503 and /health reports the error.
+  LogWriter* log = nullptr;
 };
 
 }  // namespace idrecon

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -53,6 +54,10 @@ class ServerProcess {
       ::waitpid(pid_, &status, 0);
     }
     if (stdout_fd_ >= 0) ::close(stdout_fd_);
+    if (!dir_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir_, ignored);
+    }
   }
 
   // Spawns the server with `args` in a fresh empty directory (so no stray
