@@ -96,6 +96,7 @@ std::string ApplySnapshotEvery(std::string_view text, Config& config) {
   config.snapshot_every_changes = 0;
   config.snapshot_every_seconds = 0;
   if (text == "off" || text == "0") return {};
+  if (text.empty()) return std::string(kProblem);
   bool seen_changes = false, seen_time = false;
   while (!text.empty()) {
     const std::size_t comma = text.find(',');

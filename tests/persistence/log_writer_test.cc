@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "temp_dir.h"
+#include "testing/temp_dir.h"
 
 namespace idrecon {
 namespace {

@@ -11,7 +11,7 @@
 #include "persistence/checkpointer.h"
 #include "persistence/data_dir.h"
 #include "persistence/log_writer.h"
-#include "temp_dir.h"
+#include "testing/temp_dir.h"
 
 namespace idrecon {
 namespace {

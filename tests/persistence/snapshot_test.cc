@@ -6,7 +6,7 @@
 #include <iterator>
 #include <random>
 
-#include "temp_dir.h"
+#include "testing/temp_dir.h"
 
 namespace idrecon {
 namespace {

@@ -177,5 +177,38 @@ TEST(ConfigTest, MalformedDotEnvLine) {
   EXPECT_EQ(ParseError(in), ".env line 2: expected KEY=VALUE");
 }
 
+TEST(ConfigTest, PersistenceDefaultsAndFlags) {
+  Config c = ParseOk({});
+  EXPECT_EQ(c.data_dir, "./data");
+  EXPECT_TRUE(c.sync);
+  EXPECT_EQ(c.snapshot_every_changes, 1000000u);
+  EXPECT_EQ(c.snapshot_every_seconds, 300u);
+  c = ParseOk(Args({"--data-dir", "/var/lib/idrecon", "--sync=nosync", "--snapshot-every", "5000,2m",
+                    "--log-max-mib", "64"}));
+  EXPECT_EQ(c.data_dir, "/var/lib/idrecon");
+  EXPECT_FALSE(c.sync);
+  EXPECT_EQ(c.snapshot_every_changes, 5000u);
+  EXPECT_EQ(c.snapshot_every_seconds, 120u);
+  EXPECT_EQ(c.log_max_mib, 64u);
+  Inputs env;
+  env.env = {{"DATA_DIR", "/srv/d"}, {"SYNC", "fsync"}, {"SNAPSHOT_EVERY", "1h"}};
+  c = ParseOk(env);
+  EXPECT_EQ(c.data_dir, "/srv/d");
+  EXPECT_EQ(c.snapshot_every_changes, 0u);
+  EXPECT_EQ(c.snapshot_every_seconds, 3600u);
+  c = ParseOk(Args({"--snapshot-every", "off"}));
+  EXPECT_EQ(c.snapshot_every_changes, 0u);
+  EXPECT_EQ(c.snapshot_every_seconds, 0u);
+}
+
+TEST(ConfigTest, BadPersistenceValuesAreErrors) {
+  EXPECT_NE(ParseError(Args({"--sync", "sometimes"})).find("'fsync' or 'nosync'"), std::string::npos);
+  for (std::string_view bad : {"", "5x", "10,20", "1s,2s", "-3", "5m,", ",5m"}) {
+    EXPECT_NE(ParseError(Args({"--snapshot-every", bad})).find("--snapshot-every"), std::string::npos) << bad;
+  }
+  EXPECT_NE(ParseError(Args({"--data-dir="})).find("--data-dir"), std::string::npos);
+  EXPECT_NE(ParseError(Args({"--log-max-mib", "0"})).find("--log-max-mib"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace idrecon
