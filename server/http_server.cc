@@ -101,8 +101,9 @@ bool IsHttpParseError(const beast::error_code& ec) {
 // then the session simply does not read the next request.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, const SessionLimits& limits, ServiceContext& context, SessionRegistry& registry)
-      : stream_(std::move(socket)), limits_(limits), context_(context), registry_(registry) {}
+  Session(tcp::socket&& socket, const SessionLimits& limits, const RequestHandler& handler, LogWriter* durability,
+          SessionRegistry& registry)
+      : stream_(std::move(socket)), limits_(limits), handler_(handler), durability_(durability), registry_(registry) {}
   ~Session() { registry_.Remove(this); }
 
   void Start() {
@@ -182,7 +183,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const HttpRequest view{ToStd(request.method_string()), ToStd(request.target()), request.body()};
     HttpResponse response;
     try {
-      response = Route(view, context_);
+      response = handler_(view);
     } catch (const std::exception& e) {
       // Route reports errors as values; only resource exhaustion gets here.
       std::fprintf(stderr, "idrecon-server: request failed: %s\n", e.what());
@@ -197,7 +198,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // I/O thread ever blocks. The next request is not read meanwhile, which
   // keeps pipelined responses in order.
   void SendWhenDurable(HttpResponse response) {
-    LogWriter* log = context_.log;
+    LogWriter* log = durability_;
     if (log == nullptr || response.durable_after <= log->durable_seq()) return SendResponse(std::move(response));
     const Seq seq = response.durable_after;
     log->WhenDurable(seq, [self = shared_from_this(), response = std::move(response)](const Status& status) {
@@ -273,7 +274,8 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;  // holds bytes read past the current request (pipelining)
   const SessionLimits limits_;
-  ServiceContext& context_;
+  const RequestHandler& handler_;  // owned by HttpServer::Impl, which outlives sessions
+  LogWriter* const durability_;
   SessionRegistry& registry_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;  // alive until its write completes
@@ -289,13 +291,14 @@ class Session : public std::enable_shared_from_this<Session> {
 // Accepts connections; each gets its own strand and Session.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& io, tcp::acceptor&& acceptor, const SessionLimits& limits, ServiceContext& context,
-           SessionRegistry& registry)
+  Listener(net::io_context& io, tcp::acceptor&& acceptor, const SessionLimits& limits, const RequestHandler& handler,
+           LogWriter* durability, SessionRegistry& registry)
       : io_(io),
         acceptor_(std::move(acceptor)),
         retry_timer_(acceptor_.get_executor()),
         limits_(limits),
-        context_(context),
+        handler_(handler),
+        durability_(durability),
         registry_(registry) {}
 
   void Accept() {
@@ -326,7 +329,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     }
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);  // small responses; don't wait for Nagle
-    std::make_shared<Session>(std::move(socket), limits_, context_, registry_)->Start();
+    std::make_shared<Session>(std::move(socket), limits_, handler_, durability_, registry_)->Start();
     Accept();
   }
 
@@ -334,7 +337,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   tcp::acceptor acceptor_;  // on its own strand, shared with retry_timer_ and Close()
   net::steady_timer retry_timer_;
   const SessionLimits limits_;
-  ServiceContext& context_;
+  const RequestHandler& handler_;
+  LogWriter* const durability_;
   SessionRegistry& registry_;
   bool closed_ = false;
 };
@@ -343,8 +347,11 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
 class HttpServer::Impl {
  public:
-  Impl(HttpServerOptions options, ServiceContext& context)
-      : options_(std::move(options)), context_(context), io_(static_cast<int>(ThreadCount())) {}
+  Impl(HttpServerOptions options, RequestHandler handler, LogWriter* durability)
+      : options_(std::move(options)),
+        handler_(std::move(handler)),
+        durability_(durability),
+        io_(static_cast<int>(ThreadCount())) {}
 
   Status Start() {
     tcp::endpoint endpoint;
@@ -366,7 +373,7 @@ class HttpServer::Impl {
     if (ec) return Status::IOError("cannot read the bound address: " + ec.message());
 
     const SessionLimits limits{options_.max_body_bytes, options_.max_header_bytes, options_.idle_timeout};
-    listener_ = std::make_shared<Listener>(io_, std::move(acceptor), limits, context_, registry_);
+    listener_ = std::make_shared<Listener>(io_, std::move(acceptor), limits, handler_, durability_, registry_);
     listener_->Accept();
 
     if (options_.stop_on_signals) {
@@ -459,7 +466,8 @@ class HttpServer::Impl {
   }
 
   const HttpServerOptions options_;
-  ServiceContext& context_;
+  const RequestHandler handler_;
+  LogWriter* const durability_;
   net::io_context io_;  // its destructor frees pending handlers, and with them the sessions
   std::optional<net::signal_set> signals_;
   SessionRegistry registry_;
@@ -470,7 +478,11 @@ class HttpServer::Impl {
 };
 
 HttpServer::HttpServer(HttpServerOptions options, ServiceContext& context)
-    : impl_(std::make_unique<Impl>(std::move(options), context)) {}
+    : HttpServer(std::move(options), [&context](const HttpRequest& request) { return Route(request, context); },
+                 context.log) {}
+
+HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler, LogWriter* durability)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), durability)) {}
 
 HttpServer::~HttpServer() = default;
 

@@ -33,7 +33,10 @@
 #include <memory>
 #include <string>
 
+#include <functional>
+
 #include "engine/status.h"
+#include "server/http_message.h"
 #include "server/service_context.h"
 
 namespace idrecon {
@@ -49,9 +52,16 @@ struct HttpServerOptions {
   std::chrono::milliseconds shutdown_grace{5000};
 };
 
+// Answers one request; must be safe to call from several threads at once.
+using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
+
 class HttpServer {
  public:
+  // Serves Route(request, context), holding responses for context.log.
   HttpServer(HttpServerOptions options, ServiceContext& context);
+  // Serves `handler` (e.g. bench/'s null server); `durability` may be null,
+  // else responses wait for it as above. It must outlive the server.
+  HttpServer(HttpServerOptions options, RequestHandler handler, LogWriter* durability);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -128,8 +128,15 @@ int RunServer(int argc, char** argv) {
     std::fprintf(stderr, "idrecon-server: the log failed: %s\n", flushed.ToString().c_str());
     return 1;
   }
-  std::fprintf(stderr, "idrecon-server: stopped; log durable through seq %llu\n",
-               static_cast<unsigned long long>(writer.durable_seq()));
+  const idrecon::LogWriter::Stats stats = writer.stats();
+  std::fprintf(stderr,
+               "idrecon-server: stopped; log durable through seq %llu; %llu changes in %llu commits "
+               "(%.2f per commit, mean commit %.3f ms)\n",
+               static_cast<unsigned long long>(writer.durable_seq()), static_cast<unsigned long long>(stats.changes),
+               static_cast<unsigned long long>(stats.commits),
+               stats.commits ? static_cast<double>(stats.changes) / static_cast<double>(stats.commits) : 0.0,
+               stats.commits ? static_cast<double>(stats.commit_micros) / 1000.0 / static_cast<double>(stats.commits)
+                             : 0.0);
   return 0;
 }
 
