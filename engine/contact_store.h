@@ -41,6 +41,10 @@ struct Contact {
   StringRef email = 0;
   StringRef phone = 0;
   std::uint32_t flags = 0;
+  // A deleted contact only: the linkedId it had when it was deleted (0: it was
+  // a primary), kept so exports show the row as it was. Not a link: a deleted
+  // contact is always alone in its set. Fills padding; costs no bytes.
+  ContactId deleted_link = 0;
   // Guarded by the lock of the contact's cluster (its root's stripe).
   Millis updated_at = 0;
   Millis deleted_at = kNotDeleted;

@@ -67,6 +67,8 @@ class Engine::Impl {
 
   Status Identify(const IdentifyQuery& query, IdentifyOutcome* out);
   Status GetContact(ContactId id, ContactRow* out) const;
+  // GetContact without the vacant check (ForEachContact shows every id).
+  Status ReadRow(ContactId id, ContactRow* out) const;
   Status Apply(const Change& change);
   Status RestoreContact(const ContactRow& row);
   Status RestoreLink(ContactId secondary, ContactId primary);
@@ -89,6 +91,9 @@ class Engine::Impl {
     std::string_view bytes;
     std::uint64_t hash = 0;
     std::size_t stripe = StripeLocks::kNone;
+    // The arena copy of these bytes, when a live contact already holds them
+    // (0: none). A new contact reuses it instead of storing the bytes again.
+    StringRef known = 0;
   };
 
   Value MakeValue(std::string_view bytes) const {
@@ -101,12 +106,15 @@ class Engine::Impl {
     return v;
   }
 
-  ContactId FindInIndex(const std::vector<ValueIndex>& index, const Value& v, bool email) const {
+  // Also records the found contact's arena copy in v.known (see Value).
+  ContactId FindInIndex(const std::vector<ValueIndex>& index, Value& v, bool email) const {
     if (v.bytes.empty()) return 0;
-    return index[v.stripe].Find(v.bytes, v.hash, [&](ContactId id) {
+    const ContactId found = index[v.stripe].Find(v.bytes, v.hash, [&](ContactId id) {
       const Contact& c = store_.Get(id);
       return arena_.View(email ? c.email : c.phone);
     });
+    if (found != 0) v.known = email ? store_.Get(found).email : store_.Get(found).phone;
+    return found;
   }
 
   // Root of `id`'s set, with path halving. Safe without locks: `parent` only
@@ -176,8 +184,8 @@ ContactId Engine::Impl::CreateContactLockedWithSink(const Value& email, const Va
   const ContactId id = store_.Allocate(&c);
   c->created_at = now;
   c->updated_at = now;
-  c->email = arena_.Append(email.bytes);
-  c->phone = arena_.Append(phone.bytes);
+  c->email = email.known != 0 ? email.known : arena_.Append(email.bytes);
+  c->phone = phone.known != 0 ? phone.known : arena_.Append(phone.bytes);
   c->flags = flags;
   c->next = id;  // a list of one; a secondary is spliced in by the caller
   *seq = ++last_seq_;
@@ -264,8 +272,8 @@ Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) 
   if (phone_bytes.size() > kMaxPhoneBytes) {
     return Status::InvalidArgument("phoneNumber is longer than " + std::to_string(kMaxPhoneBytes) + " bytes");
   }
-  const Value email = MakeValue(email_bytes);
-  const Value phone = MakeValue(phone_bytes);
+  Value email = MakeValue(email_bytes);
+  Value phone = MakeValue(phone_bytes);
   *out = IdentifyOutcome{};
 
   StripeGuard value_guard(value_locks_, email.stripe, phone.stripe);
@@ -363,6 +371,12 @@ Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) 
 }
 
 Status Engine::Impl::GetContact(ContactId id, ContactRow* out) const {
+  if (Status s = ReadRow(id, out); !s.ok()) return s;
+  if (IsVacant(*out)) return Status::NotFound("no contact with id " + std::to_string(id));
+  return Status::Ok();
+}
+
+Status Engine::Impl::ReadRow(ContactId id, ContactRow* out) const {
   if (id == 0 || id >= store_.end()) return Status::NotFound("no contact with id " + std::to_string(id));
   StripeGuard guard(cluster_locks_);
   ContactId root;
@@ -381,7 +395,11 @@ Status Engine::Impl::GetContact(ContactId id, ContactRow* out) const {
   out->linked_id = root == id ? 0 : root;
   out->created_at = c.created_at;
   out->updated_at = c.updated_at;
-  if (c.deleted_at != Contact::kNotDeleted) out->deleted_at = c.deleted_at;
+  if (c.deleted_at != Contact::kNotDeleted) {
+    out->deleted_at = c.deleted_at;
+    out->linked_id = c.deleted_link;  // history; a deleted contact is alone
+    out->is_primary = c.deleted_link == 0;
+  }
   out->depends_on_seq = store_.Get(root).last_seq;
   return Status::Ok();
 }
@@ -421,8 +439,8 @@ Status Engine::Impl::Apply(const Change& change) {
   if (change.linked_to != 0 && (change.linked_to >= end || !IsRoot(change.linked_to))) {
     return corrupt("contact links to " + std::to_string(change.linked_to) + ", which is not a primary");
   }
-  const Value email = MakeValue(change.email);
-  const Value phone = MakeValue(change.phone);
+  Value email = MakeValue(change.email);
+  Value phone = MakeValue(change.phone);
   StripeGuard value_guard(value_locks_, email.stripe, phone.stripe);
   const bool email_is_new = !email.bytes.empty() && FindInIndex(email_index_, email, true) == 0;
   const bool phone_is_new = !phone.bytes.empty() && FindInIndex(phone_index_, phone, false) == 0;
@@ -455,11 +473,11 @@ Status Engine::Impl::RestoreContact(const ContactRow& row) {
     return Status::Corruption("snapshot contact " + std::to_string(row.id) + ": " + why);
   };
   if (row.id != end) return corrupt("expected id " + std::to_string(end));
-  if (row.email.empty() && row.phone.empty()) return corrupt("neither email nor phone");
+  if (row.email.empty() && row.phone.empty() && !row.deleted_at) return corrupt("neither email nor phone");
   if (row.email.size() > kMaxEmailBytes || row.phone.size() > kMaxPhoneBytes) return corrupt("value over its limit");
   const bool live = !row.deleted_at.has_value();
-  const Value email = MakeValue(row.email);
-  const Value phone = MakeValue(row.phone);
+  Value email = MakeValue(row.email);
+  Value phone = MakeValue(row.phone);
   StripeGuard value_guard(value_locks_, email.stripe, phone.stripe);
   const bool email_is_new = live && !email.bytes.empty() && FindInIndex(email_index_, email, true) == 0;
   const bool phone_is_new = live && !phone.bytes.empty() && FindInIndex(phone_index_, phone, false) == 0;
@@ -471,8 +489,9 @@ Status Engine::Impl::RestoreContact(const ContactRow& row) {
     c->created_at = row.created_at;
     c->updated_at = row.updated_at;
     c->deleted_at = live ? Contact::kNotDeleted : *row.deleted_at;
-    c->email = arena_.Append(email.bytes);
-    c->phone = arena_.Append(phone.bytes);
+    c->deleted_link = live ? 0 : row.linked_id;
+    c->email = email.known != 0 ? email.known : arena_.Append(email.bytes);
+    c->phone = phone.known != 0 ? phone.known : arena_.Append(phone.bytes);
     c->flags = (email_is_new ? Contact::kFirstEmailCarrier : 0u) | (phone_is_new ? Contact::kFirstPhoneCarrier : 0u);
     c->next = id;
     c->last_seq = 0;
@@ -510,7 +529,7 @@ void Engine::Impl::ForEachContact(const std::function<void(const ContactRow&)>& 
   const ContactId end = store_.end();
   ContactRow row;
   for (ContactId id = 1; id < end; ++id) {
-    if (GetContact(id, &row).ok()) fn(row);
+    if (ReadRow(id, &row).ok()) fn(row);
   }
 }
 

@@ -66,18 +66,29 @@ struct IdentifyOutcome {
 };
 
 // One contact as SPEC §1 defines the row. Empty string_view = null.
+//
+// A deleted row (deleted_at set) takes no part in matching; its linked_id and
+// is_primary are what it had when it was deleted (shown, never followed).
+// A *vacant* row is an id that imported data skipped (a hole in the ids of an
+// old deployment): deleted, with neither email nor phone. It exists only so
+// ids stay dense and are never reused; GetContact reports it NotFound and
+// exports omit it (IsVacant).
 struct ContactRow {
   ContactId id = 0;
   std::string_view email;
   std::string_view phone;
   ContactId linked_id = 0;  // 0 = null (a primary); else the current primary
-  bool is_primary = true;
+  bool is_primary = true;   // == (linked_id == 0)
   Millis created_at = 0;
   Millis updated_at = 0;
   std::optional<Millis> deleted_at;
   // Highest seq that changed this contact's cluster (see IdentifyOutcome).
   Seq depends_on_seq = 0;
 };
+
+inline bool IsVacant(const ContactRow& row) {
+  return row.deleted_at.has_value() && row.email.empty() && row.phone.empty();
+}
 
 class Engine {
  public:
@@ -101,7 +112,8 @@ class Engine {
   // Nothing changes on any error.
   Status Identify(const IdentifyQuery& query, IdentifyOutcome* out);
 
-  // SPEC §3 GET /contacts/{id}. NotFound for an id never assigned.
+  // SPEC §3 GET /contacts/{id}. NotFound for an id never assigned, and for a
+  // vacant id (see ContactRow).
   Status GetContact(ContactId id, ContactRow* out) const;
 
   // Replays one change from the log (recovery). Changes must come in seq
@@ -116,16 +128,19 @@ class Engine {
   // every secondary, then FinishRestore. Rows must be valid (ids dense from
   // 1, links to live rows that end as primaries); Corruption otherwise. Not
   // thread-safe, like Apply. Restored clusters depend on no seq (the
-  // snapshot is durable).
+  // snapshot is durable). A deleted row keeps its linked_id as history (any
+  // value; never linked); a vacant row (deleted, no email, no phone) is
+  // accepted as a placeholder id.
   Status RestoreContact(const ContactRow& row);
   Status RestoreLink(ContactId secondary, ContactId primary);
   void FinishRestore(Seq last_seq);
 
-  // Calls fn(row) for every contact in id order. Each row is consistent on
-  // its own; for a consistent whole, run it when nothing else writes.
+  // Calls fn(row) for every contact in id order, vacant rows included (a
+  // snapshot needs them). Each row is consistent on its own; for a
+  // consistent whole, run it when nothing else writes.
   void ForEachContact(const std::function<void(const ContactRow&)>& fn) const;
 
-  // Every contact ever created (live or deleted).
+  // Every contact ever created (live, deleted or vacant).
   std::size_t contact_count() const;
   // Number of clusters (= number of live primaries).
   std::size_t cluster_count() const;

@@ -115,6 +115,22 @@ Status MutationLog::ReadAfter(Seq after, const std::function<Status(const Change
   return Status::Ok();
 }
 
+Status MutationLog::ScanRaw(const std::function<void(std::string_view, std::string_view)>& fn) const {
+  std::shared_lock<std::shared_mutex> lock(resize_mu_);
+  LmdbTxn txn;
+  if (Status s = txn.Begin(env_, MDB_RDONLY); !s.ok()) return s;
+  LmdbCursor cursor;
+  if (Status s = cursor.Open(txn.get(), log_dbi_); !s.ok()) return s;
+  MDB_val k, v;
+  int rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_FIRST);
+  while (rc == MDB_SUCCESS) {
+    fn(FromVal(k), FromVal(v));
+    rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_NEXT);
+  }
+  if (rc != MDB_NOTFOUND) return LmdbStatus(rc, "scan log");
+  return Status::Ok();
+}
+
 Status MutationLog::EdgeSeq(MDB_cursor_op op, Seq* seq) const {
   std::shared_lock<std::shared_mutex> lock(resize_mu_);
   *seq = 0;

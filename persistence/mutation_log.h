@@ -56,6 +56,11 @@ class MutationLog {
   // only during the call.
   Status ReadAfter(Seq after, const std::function<Status(const Change&)>& fn, Seq upto = 0) const;
 
+  // Calls `fn(key, value)` for every record in key order, undecoded and
+  // unchecked: for `idrecon-tool verify`, which reports every damaged record
+  // instead of stopping at the first. The views are valid during the call.
+  Status ScanRaw(const std::function<void(std::string_view key, std::string_view value)>& fn) const;
+
   // Seq of the first / last record; 0 when the log is empty.
   Status FirstSeq(Seq* seq) const;
   Status LastSeq(Seq* seq) const;

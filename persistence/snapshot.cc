@@ -171,7 +171,7 @@ Status LoadSnapshot(const std::string& path, Engine* engine, SnapshotInfo* info)
     }
     row.is_primary = row.linked_id == 0;
     if (Status s = engine->RestoreContact(row); !s.ok()) return bad(s.message());
-    if (row.linked_id != 0) links.emplace_back(row.id, row.linked_id);
+    if (row.linked_id != 0 && !row.deleted_at) links.emplace_back(row.id, row.linked_id);
   }
   if (pos != body.size()) return bad(std::to_string(body.size() - pos) + " stray bytes after the last contact");
   for (const auto& [secondary, primary] : links) {

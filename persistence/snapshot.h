@@ -8,6 +8,9 @@
 //            i64 created_at | i64 updated_at | i64 deleted_at (INT64_MIN: none)
 //            | u32 linked_id (0: primary) | u16 email length | email bytes
 //            | u16 phone length | phone bytes
+//            A deleted contact's linked_id is the one it had when deleted
+//            (history, not a link); a deleted contact with neither email nor
+//            phone is a vacant id (engine.h, ContactRow).
 //   trailer  u32 CRC-32C of every byte before it
 // The encoding is a pure function of the state: the same state always gives
 // the same bytes (no padding, no pointers, no timestamps of the write).

@@ -66,6 +66,39 @@ TEST(SnapshotTest, RoundTripsTheWholeState) {
   EXPECT_EQ(x.cluster.emails, y.cluster.emails);
 }
 
+TEST(SnapshotTest, KeepsDeletedRowsLinksAndVacantIds) {
+  TempDir dir;
+  ManualClock clock(1000);
+  auto engine = NewEngine(&clock);
+  ContactRow row;
+  row.id = 1;
+  row.email = "a@x";
+  row.created_at = row.updated_at = 10;
+  ASSERT_TRUE(engine->RestoreContact(row).ok());
+  row.id = 2;
+  row.email = "b@x";
+  row.linked_id = 1;  // deleted while a secondary of 1: history, not a link
+  row.is_primary = false;
+  row.deleted_at = 20;
+  ASSERT_TRUE(engine->RestoreContact(row).ok());
+  row = ContactRow{};
+  row.id = 3;  // vacant
+  row.deleted_at = 20;
+  ASSERT_TRUE(engine->RestoreContact(row).ok());
+  engine->FinishRestore(1);
+  SnapshotInfo written, info;
+  ASSERT_TRUE(WriteSnapshot(*engine, 1, dir.path(), &written).ok());
+  auto loaded = NewEngine(&clock);
+  ASSERT_TRUE(LoadSnapshot(written.path, loaded.get(), &info).ok());
+  ContactRow got;
+  ASSERT_TRUE(loaded->GetContact(2, &got).ok());
+  EXPECT_EQ(got.linked_id, 1u);
+  EXPECT_FALSE(got.is_primary);
+  EXPECT_TRUE(loaded->GetContact(3, &got).IsNotFound());
+  EXPECT_EQ(loaded->contact_count(), 3u);
+  EXPECT_EQ(loaded->cluster_count(), 1u);
+}
+
 TEST(SnapshotTest, DamageIsDetected) {
   TempDir dir;
   ManualClock clock(1000);

@@ -1,0 +1,133 @@
+// Backup of a data directory while a writer keeps committing: the copy opens
+// as a data directory and holds exactly the state the source had durably
+// reached at the copy's last seq.
+#include "persistence/backup.h"
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "persistence/checkpointer.h"
+#include "persistence/data_dir.h"
+#include "persistence/log_writer.h"
+#include "persistence/recovery.h"
+#include "testing/temp_dir.h"
+
+namespace idrecon {
+namespace {
+
+using testing::TempDir;
+
+std::vector<std::string> Dump(const Engine& e) {
+  std::vector<std::string> rows;
+  e.ForEachContact([&](const ContactRow& r) {
+    rows.push_back(std::string(r.email) + "|" + std::string(r.phone) + "|" + std::to_string(r.linked_id) + "|" +
+                   std::to_string(r.created_at) + "|" + std::to_string(r.updated_at));
+  });
+  return rows;
+}
+
+TEST(BackupTest, CopyTakenDuringWritesIsAConsistentDataDirectory) {
+  TempDir src, dst;
+  ManualClock clock(1'000'000);
+  auto factory = [&](ChangeSink* sink) {
+    return [&clock, sink] { return std::make_unique<Engine>(Engine::Options{&clock, sink, 16, nullptr}); };
+  };
+  std::unique_ptr<DataDir> dir;
+  ASSERT_TRUE(DataDir::Open(src.path(), &dir).ok());
+  MutationLog::Options options;
+  options.sync = false;
+  std::unique_ptr<MutationLog> log;
+  ASSERT_TRUE(MutationLog::Open(dir->log_dir(), options, &log).ok());
+  LogWriter writer(log.get());
+  std::unique_ptr<Engine> engine;
+  RecoveryReport report;
+  ASSERT_TRUE(Recover(src.path(), *log, factory(&writer), &engine, &report).ok());
+  writer.Start(report.last_seq);
+  Checkpointer checkpointer(src.path(), log.get(), &writer, factory(nullptr), {});
+
+  std::atomic<bool> stop{false};
+  std::thread load([&] {
+    for (int i = 0; !stop; ++i) {
+      IdentifyOutcome out;
+      // A new email every time (so every request is a change), phones shared
+      // so clusters merge.
+      const std::string e = "e" + std::to_string(i), p = "p" + std::to_string((i * 7) % 900);
+      if (!engine->Identify({e, p}, &out).ok()) return;
+      if (i == 2000) (void)checkpointer.CheckpointNow();  // a snapshot, then more log
+    }
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (writer.durable_seq() < 3000 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  // The backup runs in another process, as idrecon-tool would: LMDB forbids
+  // opening one environment twice in the same process.
+  const std::string out = dst.path() + "/copy";
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    BackupReport r;
+    const Status cs = BackupDataDir(src.path(), out, &r);
+    const Seq last = cs.ok() ? r.log_last_seq : 0;
+    const std::uint64_t snaps = cs.ok() ? r.snapshots : 0;
+    if (::write(fds[1], &last, sizeof(last)) != sizeof(last) || ::write(fds[1], &snaps, sizeof(snaps)) != sizeof(snaps)) {
+      ::_exit(2);
+    }
+    ::_exit(cs.ok() ? 0 : 1);
+  }
+  ::close(fds[1]);
+  BackupReport backup;
+  const bool read_ok = ::read(fds[0], &backup.log_last_seq, sizeof(Seq)) == sizeof(Seq) &&
+                       ::read(fds[0], &backup.snapshots, sizeof(std::uint64_t)) == sizeof(std::uint64_t);
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  stop = true;
+  load.join();
+  ASSERT_TRUE(read_ok);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "backup failed in the child";
+  Status s;
+  ASSERT_TRUE(writer.Stop().ok());
+  EXPECT_GE(backup.log_last_seq, 3000u);
+  EXPECT_GE(backup.snapshots, 1u);
+
+  // The source replayed up to the copy's last seq...
+  std::unique_ptr<Engine> expected;
+  RecoveryReport expected_report;
+  ASSERT_TRUE(Recover(src.path(), *log, factory(nullptr), &expected, &expected_report, backup.log_last_seq).ok());
+  // ...equals the copy, opened as a data directory of its own.
+  std::unique_ptr<DataDir> copy_dir;
+  ASSERT_TRUE(DataDir::Open(out, &copy_dir).ok());
+  std::unique_ptr<MutationLog> copy_log;
+  ASSERT_TRUE(MutationLog::Open(copy_dir->log_dir(), {}, &copy_log).ok());
+  std::unique_ptr<Engine> restored;
+  RecoveryReport restored_report;
+  s = Recover(out, *copy_log, factory(nullptr), &restored, &restored_report);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(restored_report.last_seq, backup.log_last_seq);
+  EXPECT_EQ(Dump(*restored), Dump(*expected));
+  EXPECT_LT(restored->contact_count(), engine->contact_count() + 1);
+}
+
+TEST(BackupTest, RefusesANonEmptyDestinationAndAMissingSource) {
+  TempDir src, dst;
+  BackupReport report;
+  EXPECT_TRUE(BackupDataDir(src.path() + "/nothing", dst.path() + "/x", &report).IsNotFound());
+  std::unique_ptr<DataDir> dir;
+  ASSERT_TRUE(DataDir::Open(src.path(), &dir).ok());
+  std::unique_ptr<MutationLog> log;
+  ASSERT_TRUE(MutationLog::Open(dir->log_dir(), {}, &log).ok());
+  EXPECT_TRUE(BackupDataDir(src.path(), src.path(), &report).IsInvalidArgument()) << "not into itself";
+  EXPECT_TRUE(BackupDataDir(src.path(), dst.path() + "/empty-log", &report).ok());
+  EXPECT_EQ(report.log_last_seq, 0u);
+}
+
+}  // namespace
+}  // namespace idrecon

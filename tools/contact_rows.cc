@@ -1,0 +1,212 @@
+#include "tools/contact_rows.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "engine/engine.h"
+#include "tools/csv_reader.h"
+#include "tools/timestamp_parser.h"
+
+namespace idrecon::tools {
+
+std::string_view StringStore::Add(std::string_view s) {
+  if (s.empty()) return {};
+  if (capacity_ - used_ < s.size()) {
+    const std::size_t size = std::max<std::size_t>(s.size(), std::size_t{4} << 20);
+    blocks_.push_back(std::make_unique<char[]>(size));
+    used_ = 0;
+    capacity_ = size;
+  }
+  char* p = blocks_.back().get() + used_;
+  std::memcpy(p, s.data(), s.size());
+  used_ += s.size();
+  return {p, s.size()};
+}
+
+MappedInput::~MappedInput() {
+  if (data_ != nullptr) ::munmap(data_, size_);
+}
+
+Status MappedInput::Open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError("open " + path + ": " + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Status::IOError("stat " + path + ": " + std::strerror(err));
+  }
+  size_ = static_cast<std::size_t>(st.st_size);
+  if (size_ > 0) {
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      const int err = errno;
+      ::close(fd);
+      return Status::IOError("mmap " + path + ": " + std::strerror(err));
+    }
+    ::madvise(p, size_, MADV_SEQUENTIAL);
+    data_ = static_cast<char*>(p);
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
+namespace {
+
+enum Column { kId, kPhone, kEmail, kLinkedId, kPrecedence, kCreatedAt, kUpdatedAt, kDeletedAt, kColumns };
+constexpr std::array<std::string_view, kColumns> kNames = {"id",        "phoneNumber", "email",     "linkedId",
+                                                           "linkPrecedence", "createdAt", "updatedAt", "deletedAt"};
+
+
+bool ParseId(std::string_view s, ContactId* out) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v == 0 || v > 0xFFFFFFFFull) return false;
+  *out = static_cast<ContactId>(v);
+  return true;
+}
+
+}  // namespace
+
+Status ParseContactCsv(std::string_view csv, bool strict, ContactRows* out, CsvParseResult* result,
+                       const std::function<void(std::size_t)>& progress, std::string_view null_marker) {
+  auto IsNull = [&](const CsvField& f) {
+    return f.text.empty() || (!f.quoted && !null_marker.empty() && f.text == null_marker);
+  };
+  CsvReader reader(csv);
+  std::vector<CsvField> fields;
+  Status st;
+  if (!reader.Next(&fields, &st)) {
+    return st.ok() ? Status::InvalidArgument("the CSV is empty: expected a header line") : st;
+  }
+  std::array<int, kColumns> col;
+  col.fill(-1);
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    std::string_view name = TrimAsciiWhitespace(fields[i].text);
+    if (i == 0 && name.size() >= 3 && name.substr(0, 3) == "\xEF\xBB\xBF") name.remove_prefix(3);  // BOM
+    bool known = false;
+    for (int c = 0; c < kColumns; ++c) {
+      if (name == kNames[static_cast<std::size_t>(c)]) {
+        if (col[static_cast<std::size_t>(c)] != -1) {
+          return Status::InvalidArgument("line 1: column " + std::string(name) + " appears twice");
+        }
+        col[static_cast<std::size_t>(c)] = static_cast<int>(i);
+        known = true;
+      }
+    }
+    if (!known) result->warnings.push_back("ignoring unknown column '" + std::string(name) + "'");
+  }
+  for (int c = 0; c < kDeletedAt; ++c) {
+    if (col[static_cast<std::size_t>(c)] == -1) {
+      return Status::InvalidArgument("line 1: the header has no column '" + std::string(kNames[static_cast<std::size_t>(c)]) +
+                                     "' (expected id,phoneNumber,email,linkedId,linkPrecedence,createdAt,updatedAt,deletedAt)");
+    }
+  }
+  const std::size_t width = fields.size();
+  std::vector<bool> seen;                                   // dense by id, grows as needed
+
+  std::uint64_t n = 0;
+  for (;;) {
+    std::string reason;
+    ContactId id_for_note = 0;
+    const bool got = reader.Next(&fields, &st);
+    if (!got && st.ok()) break;
+    if ((++n & 0xFFFF) == 0 && progress) progress(reader.offset());
+    InputRow row;
+    row.line = reader.line();
+    if (!got) {
+      reason = st.message();
+      const std::string prefix = "line " + std::to_string(row.line) + ": ";
+      if (reason.compare(0, prefix.size(), prefix) == 0) reason.erase(0, prefix.size());
+    } else {
+      ++result->records;
+      auto field = [&](Column c) -> const CsvField& { return fields[static_cast<std::size_t>(col[c])]; };
+      auto time_of = [&](Column c, Millis* t, bool required) -> bool {
+        if (col[c] == -1 || IsNull(field(c))) {
+          if (required) reason = std::string(kNames[c]) + " is null";
+          return !required;
+        }
+        Status ts = ParseTimestamp(TrimAsciiWhitespace(field(c).text), t);
+        if (!ts.ok()) reason = std::string(kNames[c]) + ": " + ts.message();
+        return ts.ok();
+      };
+      [&] {
+        if (fields.size() != width) {
+          reason = std::to_string(fields.size()) + " fields, the header has " + std::to_string(width);
+          return;
+        }
+        if (!ParseId(TrimAsciiWhitespace(field(kId).text), &row.id)) {
+          reason = "id '" + std::string(field(kId).text.substr(0, 40)) + "' is not an integer in 1..4294967295";
+          return;
+        }
+        id_for_note = row.id;
+        if (!IsNull(field(kLinkedId)) && !ParseId(TrimAsciiWhitespace(field(kLinkedId).text), &row.linked_id)) {
+          reason = "linkedId '" + std::string(field(kLinkedId).text.substr(0, 40)) + "' is not an integer in 1..4294967295";
+          return;
+        }
+        const std::string_view prec = TrimAsciiWhitespace(field(kPrecedence).text);
+        if (prec == "primary") {
+          row.secondary = false;
+        } else if (prec == "secondary") {
+          row.secondary = true;
+        } else {
+          reason = "linkPrecedence '" + std::string(prec.substr(0, 40)) + "' is neither primary nor secondary";
+          return;
+        }
+        if (!time_of(kCreatedAt, &row.created_at, true) || !time_of(kUpdatedAt, &row.updated_at, true) ||
+            !time_of(kDeletedAt, &row.deleted_at, false)) {
+          return;
+        }
+        const std::string_view raw_email = IsNull(field(kEmail)) ? std::string_view() : field(kEmail).text;
+        const std::string_view raw_phone = IsNull(field(kPhone)) ? std::string_view() : field(kPhone).text;
+        const std::string_view email = TrimAsciiWhitespace(raw_email);
+        const std::string_view phone = TrimAsciiWhitespace(raw_phone);
+        if (email.empty() && phone.empty()) {
+          reason = "neither email nor phoneNumber";
+          return;
+        }
+        if (email.size() > kMaxEmailBytes) {
+          reason = "email is longer than " + std::to_string(kMaxEmailBytes) + " bytes";
+          return;
+        }
+        if (phone.size() > kMaxPhoneBytes) {
+          reason = "phoneNumber is longer than " + std::to_string(kMaxPhoneBytes) + " bytes";
+          return;
+        }
+        if (row.id < seen.size() && seen[row.id]) {
+          std::uint64_t first_line = 0;  // a repeat is rare: a linear search is fine
+          for (const InputRow& r : out->rows) {
+            if (r.id == row.id) first_line = r.line;
+          }
+          reason = "id " + std::to_string(row.id) + " repeats the row on line " + std::to_string(first_line);
+          return;
+        }
+        if (email.size() != raw_email.size()) result->trimmed.push_back({row.line, row.id, "email trimmed of whitespace"});
+        if (phone.size() != raw_phone.size()) {
+          result->trimmed.push_back({row.line, row.id, "phoneNumber trimmed of whitespace"});
+        }
+        row.email = out->strings.Add(email);
+        row.phone = out->strings.Add(phone);
+      }();
+    }
+    if (!reason.empty()) {
+      if (strict) return Status::InvalidArgument("line " + std::to_string(row.line) + ": " + reason);
+      result->malformed.push_back({row.line, id_for_note, std::move(reason)});
+      continue;
+    }
+    if (row.id >= seen.size()) seen.resize(std::max<std::size_t>(row.id + 1, seen.size() * 2));
+    seen[row.id] = true;
+    out->rows.push_back(row);
+  }
+  if (progress) progress(csv.size());
+  return Status::Ok();
+}
+
+}  // namespace idrecon::tools

@@ -1,0 +1,128 @@
+#include "tools/exporter.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "engine/timestamp.h"
+#include "server/json_writer.h"
+#include "tools/progress.h"
+#include "tools/store.h"
+
+namespace idrecon::tools {
+namespace {
+
+void AppendCsvValue(std::string_view v, std::string* out) {
+  if (v.find_first_of(",\"\r\n") == std::string_view::npos && v != "\\N") {
+    out->append(v);
+    return;
+  }
+  out->push_back('"');
+  for (char c : v) {
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
+}  // namespace
+
+void AppendCsvHeader(std::string* out) {
+  out->append("id,phoneNumber,email,linkedId,linkPrecedence,createdAt,updatedAt,deletedAt\n");
+}
+
+void AppendCsvRow(const ContactRow& row, std::string* out) {
+  out->append(std::to_string(row.id));
+  out->push_back(',');
+  AppendCsvValue(row.phone, out);
+  out->push_back(',');
+  AppendCsvValue(row.email, out);
+  out->push_back(',');
+  if (row.linked_id != 0) out->append(std::to_string(row.linked_id));
+  out->append(row.is_primary ? ",primary," : ",secondary,");
+  AppendIsoTimestamp(*out, row.created_at);
+  out->push_back(',');
+  AppendIsoTimestamp(*out, row.updated_at);
+  out->push_back(',');
+  if (row.deleted_at) AppendIsoTimestamp(*out, *row.deleted_at);
+  out->push_back('\n');
+}
+
+void AppendJsonRow(const ContactRow& row, std::string* out) {
+  JsonWriter json(*out);
+  json.BeginObject();
+  json.Key("id");
+  json.Uint(row.id);
+  json.Key("phoneNumber");
+  row.phone.empty() ? json.Null() : json.String(row.phone);
+  json.Key("email");
+  row.email.empty() ? json.Null() : json.String(row.email);
+  json.Key("linkedId");
+  row.linked_id == 0 ? json.Null() : json.Uint(row.linked_id);
+  json.Key("linkPrecedence");
+  json.String(row.is_primary ? "primary" : "secondary");
+  json.Key("createdAt");
+  json.String(FormatIsoTimestamp(row.created_at));
+  json.Key("updatedAt");
+  json.String(FormatIsoTimestamp(row.updated_at));
+  json.Key("deletedAt");
+  row.deleted_at ? json.String(FormatIsoTimestamp(*row.deleted_at)) : json.Null();
+  json.EndObject();
+  out->push_back('\n');
+}
+
+Status Export(const ExportOptions& options, ExportSummary* summary) {
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<Store> store;
+  if (Status s = Store::Open(options.data_dir, false, &store); !s.ok()) return s;
+  std::unique_ptr<Engine> engine;
+  RecoveryReport report;
+  if (Status s = store->Recover(&engine, &report); !s.ok()) return s;
+  summary->recover_seconds = SecondsSince(start);
+
+  const auto t = std::chrono::steady_clock::now();
+  std::FILE* out = stdout;
+  const std::string tmp = options.out_path.empty() ? "" : options.out_path + ".tmp";
+  if (!tmp.empty()) {
+    out = std::fopen(tmp.c_str(), "wb");
+    if (out == nullptr) return Status::IOError("create " + tmp + ": " + std::strerror(errno));
+  }
+  std::string buffer;
+  buffer.reserve(1 << 20);
+  bool write_failed = false;
+  auto flush = [&] {
+    if (!buffer.empty() && std::fwrite(buffer.data(), 1, buffer.size(), out) != buffer.size()) write_failed = true;
+    buffer.clear();
+  };
+  if (!options.jsonl) AppendCsvHeader(&buffer);
+  Progress progress("export", engine->contact_count());
+  engine->ForEachContact([&](const ContactRow& row) {
+    if (IsVacant(row)) return;
+    options.jsonl ? AppendJsonRow(row, &buffer) : AppendCsvRow(row, &buffer);
+    ++summary->rows;
+    if (buffer.size() >= (1 << 20)) {
+      flush();
+      progress.Update(row.id, summary->rows);
+    }
+  });
+  progress.Finish();
+  flush();
+  if (std::fflush(out) != 0) write_failed = true;
+  if (!tmp.empty()) {
+    if (std::fclose(out) != 0) write_failed = true;
+    if (write_failed) {
+      std::remove(tmp.c_str());
+      return Status::IOError("write " + tmp + " failed");
+    }
+    if (std::rename(tmp.c_str(), options.out_path.c_str()) != 0) {
+      return Status::IOError("rename " + tmp + ": " + std::strerror(errno));
+    }
+  } else if (write_failed) {
+    return Status::IOError("write to stdout failed");
+  }
+  summary->write_seconds = SecondsSince(t);
+  return Status::Ok();
+}
+
+}  // namespace idrecon::tools
