@@ -1,269 +1,32 @@
 // Starts the real idrecon-server binary on an ephemeral port and talks HTTP/1.1
 // to it over a plain POSIX socket. Every wait is bounded, so a hung server
 // fails the test instead of hanging CI.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <map>
+#include <cstdio>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "tests/server/test_server.h"
 
 namespace idrecon {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-using std::chrono::seconds;
-
-// Generous: sanitizer builds start slowly on a loaded 2-core CI machine.
-constexpr auto kStartTimeout = seconds(30);
-constexpr auto kIoTimeout = seconds(10);
-constexpr auto kExitTimeout = seconds(10);
-
-int MillisLeft(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-  return left < 0 ? 0 : static_cast<int>(left);
-}
-
-// A child process running idrecon-server, with its stdout on a pipe.
-class ServerProcess {
- public:
-  ServerProcess() = default;
-  ServerProcess(const ServerProcess&) = delete;
-  ServerProcess& operator=(const ServerProcess&) = delete;
-  ~ServerProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-    if (stdout_fd_ >= 0) ::close(stdout_fd_);
-    if (!dir_.empty()) {
-      std::error_code ignored;
-      std::filesystem::remove_all(dir_, ignored);
-    }
-  }
-
-  // Spawns the server with `args` in a fresh empty directory (so no stray
-  // .env applies). Returns false, with a message, on failure.
-  bool Spawn(const std::vector<std::string>& args, std::string* error) {
-    char dir_template[] = "/tmp/idrecon-http-test-XXXXXX";
-    const char* dir = ::mkdtemp(dir_template);
-    if (dir == nullptr) {
-      *error = std::string("mkdtemp: ") + std::strerror(errno);
-      return false;
-    }
-    dir_ = dir;
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) {
-      *error = std::string("pipe: ") + std::strerror(errno);
-      return false;
-    }
-    std::vector<std::string> argv_storage = {IDRECON_SERVER_PATH};
-    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& arg : argv_storage) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-
-    pid_ = ::fork();
-    if (pid_ < 0) {
-      *error = std::string("fork: ") + std::strerror(errno);
-      return false;
-    }
-    if (pid_ == 0) {
-      // Child: only async-signal-safe calls until exec.
-      if (::dup2(fds[1], STDOUT_FILENO) < 0 || ::chdir(dir) != 0) ::_exit(127);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    stdout_fd_ = fds[0];
-    return true;
-  }
-
-  // Reads stdout until the first newline; returns the line (without it).
-  std::optional<std::string> ReadLine(Clock::duration timeout) {
-    const auto deadline = Clock::now() + timeout;
-    std::string line;
-    while (true) {
-      pollfd pfd{stdout_fd_, POLLIN, 0};
-      const int ready = ::poll(&pfd, 1, MillisLeft(deadline));
-      if (ready <= 0) return std::nullopt;
-      char c;
-      const ssize_t n = ::read(stdout_fd_, &c, 1);
-      if (n <= 0) return std::nullopt;
-      if (c == '\n') return line;
-      line.push_back(c);
-    }
-  }
-
-  // Waits for the process to exit; returns its wait status or nullopt on
-  // timeout.
-  std::optional<int> WaitForExit(Clock::duration timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (true) {
-      int status = 0;
-      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        pid_ = -1;
-        return status;
-      }
-      if (r < 0 || Clock::now() >= deadline) return std::nullopt;
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-  }
-
-  bool Signal(int signal) { return pid_ > 0 && ::kill(pid_, signal) == 0; }
-
- private:
-  pid_t pid_ = -1;
-  int stdout_fd_ = -1;
-  std::string dir_;
-};
-
-struct Response {
-  std::string status_line;
-  int status = 0;
-  std::map<std::string, std::string> headers;  // names lower-cased
-  std::string body;
-
-  std::string Header(const std::string& name) const {
-    const auto it = headers.find(name);
-    return it == headers.end() ? std::string() : it->second;
-  }
-};
-
-// A client connection; the read buffer survives across responses so
-// pipelined responses that arrive together are split correctly.
-class Connection {
- public:
-  explicit Connection(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    // Loopback connect to a listening socket completes (or fails) at once.
-    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-      return;
-    }
-    const int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  }
-  ~Connection() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-
-  bool connected() const { return fd_ >= 0; }
-
-  bool Send(std::string_view data) {
-    const auto deadline = Clock::now() + kIoTimeout;
-    while (!data.empty()) {
-      pollfd pfd{fd_, POLLOUT, 0};
-      if (::poll(&pfd, 1, MillisLeft(deadline)) <= 0) return false;
-      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-
-  // Reads one response. A 1xx interim response is returned like any other.
-  // A response to HEAD has no body whatever its Content-Length says.
-  std::optional<Response> ReadResponse(Clock::duration timeout = kIoTimeout, bool head_request = false) {
-    const auto deadline = Clock::now() + timeout;
-    std::size_t header_end;
-    while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-      if (!Fill(deadline)) return std::nullopt;
-    }
-    Response response;
-    std::string_view head(buffer_.data(), header_end);
-    std::size_t line_end = head.find("\r\n");
-    response.status_line = std::string(head.substr(0, line_end));
-    if (response.status_line.size() < 12) return std::nullopt;
-    response.status = std::atoi(response.status_line.c_str() + 9);
-    while (line_end != std::string_view::npos) {
-      head.remove_prefix(line_end + 2);
-      line_end = head.find("\r\n");
-      const std::string_view line = head.substr(0, line_end);
-      const std::size_t colon = line.find(':');
-      if (colon == std::string_view::npos) return std::nullopt;
-      std::string name(line.substr(0, colon));
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      std::string_view value = line.substr(colon + 1);
-      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-      response.headers[name] = std::string(value);
-    }
-    buffer_.erase(0, header_end + 4);
-    const std::size_t length = head_request ? 0 : std::strtoul(response.Header("content-length").c_str(), nullptr, 10);
-    while (buffer_.size() < length) {
-      if (!Fill(deadline)) return std::nullopt;
-    }
-    response.body = buffer_.substr(0, length);
-    buffer_.erase(0, length);
-    return response;
-  }
-
-  // True when the server closes the connection (EOF or reset) before the
-  // deadline, with no further bytes.
-  bool WaitForClose(Clock::duration timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (true) {
-      pollfd pfd{fd_, POLLIN, 0};
-      if (::poll(&pfd, 1, MillisLeft(deadline)) <= 0) return false;
-      char scratch[256];
-      const ssize_t n = ::recv(fd_, scratch, sizeof scratch, 0);
-      if (n == 0 || (n < 0 && errno == ECONNRESET)) return buffer_.empty();
-      if (n < 0) return false;
-      buffer_.append(scratch, static_cast<std::size_t>(n));
-    }
-  }
-
- private:
-  bool Fill(Clock::time_point deadline) {
-    pollfd pfd{fd_, POLLIN, 0};
-    if (::poll(&pfd, 1, MillisLeft(deadline)) <= 0) return false;
-    char chunk[4096];
-    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0) return false;
-    buffer_.append(chunk, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  std::string buffer_;
-};
-
-std::string Post(std::string_view target, std::string_view body, std::string_view extra_headers = "") {
-  return "POST " + std::string(target) + " HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n" +
-         std::string(extra_headers) + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
-         std::string(body);
-}
-
-std::string Get(std::string_view target, std::string_view extra_headers = "") {
-  return "GET " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra_headers) + "\r\n";
-}
+using test::Clock;
+using test::Connection;
+using test::Get;
+using test::kExitTimeout;
+using test::kIoTimeout;
+using test::kStartTimeout;
+using test::Post;
+using test::Response;
+using test::ServerProcess;
 
 constexpr std::string_view kRow1 = R"({"email":"lorraine@hillvalley.edu","phoneNumber":"123456"})";
 constexpr std::string_view kRow1Response =
@@ -282,17 +45,10 @@ class HttpServerTest : public ::testing::Test {
                                      "--max-body-bytes", "16384", "--idle-timeout-seconds", "30"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::string error;
-    ASSERT_TRUE(server_.Spawn(args, &error)) << error;
-    const std::optional<std::string> line = server_.ReadLine(kStartTimeout);
-    ASSERT_TRUE(line.has_value()) << "no ready line from idrecon-server within the timeout";
+    ASSERT_TRUE(server_.Start(args, &error)) << error;
     // "idrecon-server listening on http://127.0.0.1:43123 (threads 2)"
-    const std::string prefix = "idrecon-server listening on http://127.0.0.1:";
-    ASSERT_TRUE(line->starts_with(prefix)) << *line;
-    ASSERT_TRUE(line->ends_with(" (threads 2)")) << *line;
-    const int port = std::atoi(line->c_str() + prefix.size());
-    ASSERT_GT(port, 0) << *line;
-    ASSERT_LT(port, 65536) << *line;
-    port_ = static_cast<std::uint16_t>(port);
+    ASSERT_TRUE(server_.ready_line().ends_with(" (threads 2)")) << server_.ready_line();
+    port_ = server_.port();
     started_ = true;
   }
 
