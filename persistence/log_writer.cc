@@ -122,6 +122,11 @@ void LogWriter::Run() {
     stats_.commits++;
     stats_.changes += batch.size();
     stats_.commit_micros += static_cast<std::uint64_t>(micros);
+    std::size_t bucket = 0;
+    while (bucket < kCommitLatencyBounds.size() && static_cast<double>(micros) / 1e6 > kCommitLatencyBounds[bucket]) {
+      ++bucket;
+    }
+    stats_.commit_latency_counts[bucket]++;
     if (batch.size() > stats_.max_batch) stats_.max_batch = batch.size();
     const Seq durable = batch.last_seq();
     durable_seq_.store(durable, std::memory_order_release);

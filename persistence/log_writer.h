@@ -18,6 +18,7 @@
 // they must be quick (post work elsewhere) and must not call Stop.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -38,6 +39,11 @@ class LogWriter final : public ChangeSink {
  public:
   using Callback = std::function<void(const Status&)>;
 
+  // Upper bounds (seconds) of the commit-latency histogram buckets; one
+  // more bucket counts everything slower.
+  static constexpr std::array<double, 12> kCommitLatencyBounds = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
+
   struct Stats {
     std::uint64_t commits = 0;          // successful transactions
     std::uint64_t changes = 0;          // records in them
@@ -45,6 +51,8 @@ class LogWriter final : public ChangeSink {
     std::uint64_t max_batch = 0;
     Seq trimmed_through = 0;
     std::string last_trim_error;
+    // Commits per latency bucket (not cumulative); the last is "slower".
+    std::array<std::uint64_t, kCommitLatencyBounds.size() + 1> commit_latency_counts{};
   };
 
   // `log` must outlive the writer.

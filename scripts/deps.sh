@@ -6,6 +6,8 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libsimdjson-dev liblmdb-dev libgtest-dev libgmock-dev libbenchmark-dev
+  sqlite3 postgresql
+  python3 python3-jsonschema python3-yaml prometheus
 )
 
 missing=()

@@ -130,7 +130,45 @@ std::string ApplyLogMaxMib(std::string_view text, Config& config) {
   return {};
 }
 
-constexpr std::array<OptionSpec, 9> kOptions = {{
+std::string ApplyAuthTokenFile(std::string_view text, Config& config) {
+  if (text.empty()) return "must not be empty";
+  config.auth_token_file = std::string(text);
+  return {};
+}
+
+std::string ApplyAuthToken(std::string_view text, Config& config) {
+  if (text.size() < 16) return "must be at least 16 characters";
+  config.auth_token = std::string(text);
+  return {};
+}
+
+std::string ApplyAccessLog(std::string_view text, Config& config) {
+  config.access_log = std::string(text);
+  return {};
+}
+
+std::string ApplyMaxConnections(std::string_view text, Config& config) {
+  std::uint64_t value = 0;
+  if (!ParseUnsigned(text, 1, 1000000, &value)) return "must be a whole number from 1 to 1000000";
+  config.max_connections = static_cast<std::size_t>(value);
+  return {};
+}
+
+std::string ApplyHeaderTimeout(std::string_view text, Config& config) {
+  std::uint64_t value = 0;
+  if (!ParseUnsigned(text, 1, 3600, &value)) return "must be a whole number of seconds from 1 to 3600";
+  config.header_timeout_seconds = static_cast<unsigned>(value);
+  return {};
+}
+
+std::string ApplyMaxRequestsPerConnection(std::string_view text, Config& config) {
+  std::uint64_t value = 0;
+  if (!ParseUnsigned(text, 1, std::uint64_t{1} << 40, &value)) return "must be a whole number of at least 1";
+  config.max_requests_per_connection = static_cast<std::size_t>(value);
+  return {};
+}
+
+constexpr std::array<OptionSpec, 15> kOptions = {{
     {"host", "HOST", &ApplyHost},
     {"port", "PORT", &ApplyPort},
     {"threads", "THREADS", &ApplyThreads},
@@ -140,6 +178,12 @@ constexpr std::array<OptionSpec, 9> kOptions = {{
     {"sync", "SYNC", &ApplySync},
     {"snapshot-every", "SNAPSHOT_EVERY", &ApplySnapshotEvery},
     {"log-max-mib", "LOG_MAX_MIB", &ApplyLogMaxMib},
+    {"auth-token-file", "AUTH_TOKEN_FILE", &ApplyAuthTokenFile},
+    {"auth-token", "AUTH_TOKEN", &ApplyAuthToken},
+    {"access-log", "ACCESS_LOG", &ApplyAccessLog},
+    {"max-connections", "MAX_CONNECTIONS", &ApplyMaxConnections},
+    {"header-timeout-seconds", "HEADER_TIMEOUT_SECONDS", &ApplyHeaderTimeout},
+    {"max-requests-per-connection", "MAX_REQUESTS_PER_CONNECTION", &ApplyMaxRequestsPerConnection},
 }};
 
 const OptionSpec* FindByFlag(std::string_view flag) {
@@ -223,12 +267,21 @@ ConfigResult ParseConfig(std::span<const std::string_view> args, const EnvLookup
     if (value && !value->empty()) settings[IndexOf(&option)] = RawSetting{Source::kEnvironment, std::move(*value)};
   }
 
-  bool help = false;
+  bool help = false, version = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
     if (arg == "--help" || arg == "-h") {
       help = true;
       continue;
+    }
+    if (arg == "--version") {
+      version = true;
+      continue;
+    }
+    if (arg == "--auth-token" || arg.starts_with("--auth-token=")) {
+      // A secret on the command line shows in `ps`; only the environment
+      // variable or a file may carry it.
+      return Error("pass the token in AUTH_TOKEN or with --auth-token-file, not on the command line");
     }
     if (!arg.starts_with("--")) {
       return Error("unexpected argument '" + std::string(arg) + "' (try --help)");
@@ -247,9 +300,9 @@ ConfigResult ParseConfig(std::span<const std::string_view> args, const EnvLookup
     }
     settings[IndexOf(option)] = RawSetting{Source::kFlag, std::string(*value)};
   }
-  if (help) {
+  if (help || version) {
     ConfigResult result;
-    result.action = ConfigResult::Action::kHelp;
+    result.action = help ? ConfigResult::Action::kHelp : ConfigResult::Action::kVersion;
     return result;
   }
 
@@ -259,15 +312,16 @@ ConfigResult ParseConfig(std::span<const std::string_view> args, const EnvLookup
     if (settings[i].source == Source::kDefault) continue;
     const std::string problem = kOptions[i].apply(settings[i].value, result.config);
     if (!problem.empty()) {
-      return Error("invalid " + Describe(kOptions[i], settings[i].source) + " '" + settings[i].value + "': " +
-                   problem);
+      // Never echo a secret back (it would land in logs).
+      const std::string shown = kOptions[i].flag == "auth-token" ? "" : " '" + settings[i].value + "'";
+      return Error("invalid " + Describe(kOptions[i], settings[i].source) + shown + ": " + problem);
     }
   }
   return result;
 }
 
 std::string Usage() {
-  return "usage: idrecon-server [--host H] [--port P] [--threads N] [--data-dir D]\n"
+  return "usage: idrecon-server [--host H] [--port P] [--threads N] [--data-dir D] [--version]\n"
          "                      [--sync fsync|nosync] [--snapshot-every SPEC] [--log-max-mib M]\n"
          "                      [--max-body-bytes B] [--idle-timeout-seconds S] [--help]\n"
          "\n"
@@ -285,6 +339,15 @@ std::string Usage() {
          "  --snapshot-every SPEC     snapshot after N changes and/or a time (300s, 5m, 1h),\n"
          "                            e.g. 1000000,300s; 'off' disables (SNAPSHOT_EVERY)\n"
          "  --log-max-mib M           largest the log may grow, in MiB (LOG_MAX_MIB, default 1048576)\n"
+         "  --auth-token-file F       require 'Authorization: Bearer <token>' (token read from F;\n"
+         "                            or AUTH_TOKEN=<token>); /health stays open\n"
+         "  --access-log PATH         one logfmt line per request to PATH ('-' = stderr) (ACCESS_LOG)\n"
+         "  --max-connections N       more get 503 and are closed (MAX_CONNECTIONS, default 10000)\n"
+         "  --header-timeout-seconds S  a started request's header must arrive within S\n"
+         "                            (HEADER_TIMEOUT_SECONDS, default 10)\n"
+         "  --max-requests-per-connection N  then the connection is closed\n"
+         "                            (MAX_REQUESTS_PER_CONNECTION, default 10000)\n"
+         "  --version                 print the version and the commit it was built from\n"
          "  --help, -h                print this help and exit\n"
          "\n"
          "Flags take '--name value' or '--name=value'. Variables are read from the\n"

@@ -15,6 +15,12 @@
 //   --snapshot-every SPEC     SNAPSHOT_EVERY        1000000,300s (N changes and/or
 //                                                   Ns/Nm/Nh; "off" disables)
 //   --log-max-mib M           LOG_MAX_MIB           1048576 (1 TiB of map)
+//   --auth-token-file F       AUTH_TOKEN (the token itself)  none: no auth
+//   --access-log PATH         ACCESS_LOG            off; "-" = stderr
+//   --max-connections N       MAX_CONNECTIONS       10000
+//   --header-timeout-seconds S HEADER_TIMEOUT_SECONDS 10
+//   --max-requests-per-connection N  MAX_REQUESTS_PER_CONNECTION  10000
+//   --version                                       prints version, exits 0
 //   --help, -h                                      prints usage, exits 0
 //
 // An empty variable (PORT=) counts as unset. The .env format: KEY=VALUE lines,
@@ -48,12 +54,19 @@ struct Config {
   std::uint64_t snapshot_every_changes = 1000000;  // 0: not by count
   std::uint64_t snapshot_every_seconds = 300;      // 0: not by time
   std::uint64_t log_max_mib = 1048576;
+  std::string auth_token_file;  // read by main; wins over auth_token
+  std::string auth_token;       // from AUTH_TOKEN
+  std::string access_log;       // "" = off, "-" = stderr, else a file appended to
+  std::size_t max_connections = 10000;
+  unsigned header_timeout_seconds = 10;
+  std::size_t max_requests_per_connection = 10000;
 };
 
 struct ConfigResult {
   enum class Action {
     kRun,    // start the server with `config`
     kHelp,   // print Usage() to stdout, exit 0
+    kVersion,  // print the version to stdout, exit 0
     kError,  // print `error` (one line) to stderr, exit 2
   };
   Action action = Action::kRun;

@@ -20,6 +20,7 @@ struct HttpRequest {
   std::string_view method;  // as sent, e.g. "POST"
   std::string_view target;  // request-target, e.g. "/contacts/7?x=1"
   std::string_view body;
+  std::string_view authorization;  // the Authorization header; empty if absent
 };
 
 struct HttpResponse {
@@ -30,6 +31,11 @@ struct HttpResponse {
   // The response shows state that changes up to this seq shaped; it may
   // leave only once they are durable (SPEC §4). 0: nothing to wait for.
   Seq durable_after = 0;
+  // Which endpoint answered, for metrics: "identify", "contacts", "health",
+  // "metrics" or "other". Always a string literal.
+  std::string_view endpoint = "other";
+  // Extra response header (401 only): WWW-Authenticate.
+  std::string www_authenticate;
 };
 
 }  // namespace idrecon

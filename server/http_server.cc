@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/logger.h"
 #include "server/router.h"
 
 namespace idrecon {
@@ -50,7 +51,22 @@ struct SessionLimits {
   std::size_t max_body_bytes;
   std::size_t max_header_bytes;
   std::chrono::seconds idle_timeout;
+  std::chrono::seconds header_timeout;
+  std::size_t max_requests;
+  std::size_t max_connections;
 };
+
+constexpr std::size_t kFirstReadBytes = 4096;
+
+const Logger& ServerLog() {
+  static const Logger logger;
+  return logger;
+}
+
+// Sent, as is, to a connection over the limit.
+constexpr std::string_view kTooManyConnections =
+    "HTTP/1.1 503 Service Unavailable\r\nServer: idrecon\r\nContent-Type: application/json\r\n"
+    "Content-Length: 48\r\nConnection: close\r\n\r\n{\"error\":\"too many connections; try again later\"}";
 
 class Session;
 
@@ -102,8 +118,13 @@ bool IsHttpParseError(const beast::error_code& ec) {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, const SessionLimits& limits, const RequestHandler& handler, LogWriter* durability,
-          SessionRegistry& registry)
-      : stream_(std::move(socket)), limits_(limits), handler_(handler), durability_(durability), registry_(registry) {}
+          const ResponseObserver& observer, SessionRegistry& registry)
+      : stream_(std::move(socket)),
+        limits_(limits),
+        handler_(handler),
+        durability_(durability),
+        observer_(observer),
+        registry_(registry) {}
   ~Session() { registry_.Remove(this); }
 
   void Start() {
@@ -117,7 +138,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void BeginShutdown() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       self->shutting_down_ = true;
-      if (self->awaiting_request_ && self->buffer_.size() == 0 && !self->parser_->got_some()) self->CloseNow();
+      // Idle (no byte of a next request received, none waiting in the
+      // socket): close now. Otherwise the request completes and is answered
+      // with "Connection: close".
+      beast::error_code ec;
+      const std::size_t waiting = self->stream_.socket().available(ec);
+      if (self->awaiting_request_ && self->buffer_.size() == 0 && !self->parser_->got_some() && (ec || waiting == 0)) {
+        self->CloseNow();
+      }
     });
   }
 
@@ -129,7 +157,27 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     parser_->body_limit(limits_.max_body_bytes);
+    if (buffer_.size() > 0) return ReadRestOfHeader();  // a pipelined request is already here
+    // Idle between requests: wait (idle_timeout) for the first byte, then
+    // give the whole header header_timeout, so a client trickling its
+    // header one byte at a time is cut off.
     stream_.expires_after(limits_.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            beast::bind_front_handler(&Session::OnFirstBytes, shared_from_this()));
+  }
+
+  void OnFirstBytes(beast::error_code ec, std::size_t bytes) {
+    buffer_.commit(bytes);
+    if (ec) {
+      awaiting_request_ = false;
+      return CloseNow();  // EOF, reset or idle timeout: nobody to answer
+    }
+    ReadRestOfHeader();
+  }
+
+  void ReadRestOfHeader() {
+    request_started_ = std::chrono::steady_clock::now();
+    stream_.expires_after(limits_.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
   }
@@ -140,7 +188,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (parser_->is_done()) return HandleRequest();
     const auto& request = parser_->get();
     if (request.version() >= 11 && beast::iequals(request[http::field::expect], "100-continue")) {
-      stream_.expires_after(limits_.idle_timeout);
+      stream_.expires_after(limits_.header_timeout);
       net::async_write(stream_, net::buffer(k100Continue.data(), k100Continue.size()),
                        beast::bind_front_handler(&Session::OnContinueSent, shared_from_this()));
       return;
@@ -154,7 +202,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
-    stream_.expires_after(limits_.idle_timeout);
+    stream_.expires_after(limits_.header_timeout);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::OnBody, shared_from_this()));
   }
 
@@ -180,13 +228,15 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = request.keep_alive();
     version_ = request.version();
     head_request_ = request.method() == http::verb::head;
-    const HttpRequest view{ToStd(request.method_string()), ToStd(request.target()), request.body()};
+    request_started_ = std::chrono::steady_clock::now();
+    const HttpRequest view{ToStd(request.method_string()), ToStd(request.target()), request.body(),
+                           ToStd(request[http::field::authorization])};
     HttpResponse response;
     try {
       response = handler_(view);
     } catch (const std::exception& e) {
       // Route reports errors as values; only resource exhaustion gets here.
-      std::fprintf(stderr, "idrecon-server: request failed: %s\n", e.what());
+      ServerLog().Error("request failed", {{"error", e.what()}});
       response = InternalErrorResponse();
     }
     SendWhenDurable(std::move(response));
@@ -211,6 +261,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // An error the connection cannot recover from: answer, then close.
   void SendFinalResponse(HttpResponse response) {
+    final_response_ = true;
     keep_alive_ = false;
     version_ = 11;
     head_request_ = false;
@@ -225,8 +276,10 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.set(http::field::server, "idrecon");
     response_.set(http::field::content_type, response.content_type);
     if (!response.allow.empty()) response_.set(http::field::allow, response.allow);
-    if (shutting_down_) keep_alive_ = false;
+    if (!response.www_authenticate.empty()) response_.set(http::field::www_authenticate, response.www_authenticate);
+    if (shutting_down_ || ++requests_served_ >= limits_.max_requests) keep_alive_ = false;
     response_.keep_alive(keep_alive_);
+    Observe(response);
     if (head_request_) {
       // RFC 9110 §9.3.2: the headers GET would send, no body.
       response_.content_length(response.body.size());
@@ -237,6 +290,20 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(limits_.idle_timeout);
     http::async_write(stream_, response_,
                       beast::bind_front_handler(&Session::OnWrite, shared_from_this(), !keep_alive_));
+  }
+
+  void Observe(const HttpResponse& response) {
+    if (!observer_) return;
+    ResponseRecord record;
+    if (!final_response_ && parser_ && parser_->is_header_done()) {
+      record.method = ToStd(parser_->get().method_string());
+      record.target = ToStd(parser_->get().target());
+    }
+    record.status = response.status;
+    record.body_bytes = response.body.size();
+    record.endpoint = response.endpoint;
+    record.latency = std::chrono::steady_clock::now() - request_started_;
+    observer_(record);
   }
 
   void OnWrite(bool close, beast::error_code ec, std::size_t /*bytes*/) {
@@ -276,6 +343,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const SessionLimits limits_;
   const RequestHandler& handler_;  // owned by HttpServer::Impl, which outlives sessions
   LogWriter* const durability_;
+  const ResponseObserver& observer_;  // likewise
   SessionRegistry& registry_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;  // alive until its write completes
@@ -286,19 +354,23 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t drained_bytes_ = 0;
   bool awaiting_request_ = false;  // a header read is pending for a new request
   bool shutting_down_ = false;
+  bool final_response_ = false;    // a transport error response; the request is unusable
+  std::size_t requests_served_ = 0;
+  std::chrono::steady_clock::time_point request_started_ = std::chrono::steady_clock::now();
 };
 
 // Accepts connections; each gets its own strand and Session.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(net::io_context& io, tcp::acceptor&& acceptor, const SessionLimits& limits, const RequestHandler& handler,
-           LogWriter* durability, SessionRegistry& registry)
+           LogWriter* durability, const ResponseObserver& observer, SessionRegistry& registry)
       : io_(io),
         acceptor_(std::move(acceptor)),
         retry_timer_(acceptor_.get_executor()),
         limits_(limits),
         handler_(handler),
         durability_(durability),
+        observer_(observer),
         registry_(registry) {}
 
   void Accept() {
@@ -320,7 +392,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     if (ec == net::error::operation_aborted || closed_) return;
     if (ec) {
       // E.g. out of file descriptors: back off briefly instead of spinning.
-      std::fprintf(stderr, "idrecon-server: accept failed: %s\n", ec.message().c_str());
+      ServerLog().Error("accept failed", {{"error", ec.message()}});
       retry_timer_.expires_after(std::chrono::milliseconds(100));
       retry_timer_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
         if (!wait_ec && !self->closed_) self->Accept();
@@ -329,8 +401,24 @@ class Listener : public std::enable_shared_from_this<Listener> {
     }
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);  // small responses; don't wait for Nagle
-    std::make_shared<Session>(std::move(socket), limits_, handler_, durability_, registry_)->Start();
+    if (registry_.size() >= limits_.max_connections) {
+      RefuseConnection(std::move(socket));
+    } else {
+      std::make_shared<Session>(std::move(socket), limits_, handler_, durability_, observer_, registry_)->Start();
+    }
     Accept();
+  }
+
+  // Over the connection limit: a canned 503, then close. The socket lives
+  // in the write's completion handler; served connections are untouched.
+  static void RefuseConnection(tcp::socket socket) {
+    auto held = std::make_shared<tcp::socket>(std::move(socket));
+    net::async_write(*held, net::buffer(kTooManyConnections.data(), kTooManyConnections.size()),
+                     [held](beast::error_code, std::size_t) {
+                       beast::error_code ignored;
+                       held->shutdown(tcp::socket::shutdown_both, ignored);
+                       held->close(ignored);
+                     });
   }
 
   net::io_context& io_;
@@ -339,6 +427,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   const SessionLimits limits_;
   const RequestHandler& handler_;
   LogWriter* const durability_;
+  const ResponseObserver& observer_;
   SessionRegistry& registry_;
   bool closed_ = false;
 };
@@ -372,16 +461,20 @@ class HttpServer::Impl {
     bound_ = acceptor.local_endpoint(ec);
     if (ec) return Status::IOError("cannot read the bound address: " + ec.message());
 
-    const SessionLimits limits{options_.max_body_bytes, options_.max_header_bytes, options_.idle_timeout};
-    listener_ = std::make_shared<Listener>(io_, std::move(acceptor), limits, handler_, durability_, registry_);
+    const SessionLimits limits{options_.max_body_bytes,  options_.max_header_bytes,
+                               options_.idle_timeout,    options_.header_timeout,
+                               options_.max_requests_per_connection == 0 ? 1 : options_.max_requests_per_connection,
+                               options_.max_connections};
+    listener_ = std::make_shared<Listener>(io_, std::move(acceptor), limits, handler_, durability_,
+                                           options_.on_response, registry_);
     listener_->Accept();
 
     if (options_.stop_on_signals) {
       signals_.emplace(io_, SIGINT, SIGTERM);
       signals_->async_wait([this](beast::error_code wait_ec, int signal) {
         if (wait_ec) return;
-        std::fprintf(stderr, "idrecon-server: %s received, finishing in-flight requests\n",
-                     signal == SIGINT ? "SIGINT" : "SIGTERM");
+        ServerLog().Info("signal received, finishing in-flight requests",
+                         {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
         Shutdown();
       });
     }
@@ -434,7 +527,7 @@ class HttpServer::Impl {
         io_.run();
         return;
       } catch (const std::exception& e) {
-        std::fprintf(stderr, "idrecon-server: handler failed: %s\n", e.what());
+        ServerLog().Error("handler failed", {{"error", e.what()}});
       }
     }
   }

@@ -15,8 +15,13 @@
 // Content-Length before the body is read, or while reading a chunked body),
 // a malformed request gets 400 — each followed by closing the connection
 // (after a short drain, so the client can read the response). A connection
-// idle for idle_timeout (or slower than that to send one request or accept
-// one response) is closed without a response. "Expect: 100-continue" is
+// idle for idle_timeout between requests is closed without a response; once a
+// request's first byte arrived, its header must be complete within
+// header_timeout (a client trickling headers is cut off), and so must each
+// read of its body. Requests are read one at a time, so at most one request
+// per connection is in the server at once (pipelined ones wait in the
+// socket); after max_requests_per_connection the connection is closed.
+// Beyond max_connections, a new connection gets a 503 and is closed. "Expect: 100-continue" is
 // honoured; a HEAD request gets the headers of its GET response only. Every response carries Server, Content-Type and Content-Length.
 //
 // A 200 that depends on changes not yet durable (HttpResponse::durable_after)
@@ -28,6 +33,7 @@
 #pragma once
 
 #include <chrono>
+#include <string_view>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -41,13 +47,29 @@
 
 namespace idrecon {
 
+// What the server reports about each response it sends (metrics, access
+// log). Views are valid only during the call.
+struct ResponseRecord {
+  std::string_view method;  // empty when the request could not be parsed
+  std::string_view target;
+  int status = 0;
+  std::size_t body_bytes = 0;
+  std::string_view endpoint;
+  std::chrono::nanoseconds latency{0};  // request read → response write started
+};
+using ResponseObserver = std::function<void(const ResponseRecord&)>;
+
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   unsigned threads = 1;
   std::size_t max_body_bytes = 16384;
   std::size_t max_header_bytes = 8192;
-  std::chrono::seconds idle_timeout{30};
+  std::chrono::seconds idle_timeout{30};    // waiting for a request's first byte; writing a response
+  std::chrono::seconds header_timeout{10};  // first byte → whole header; also each body read
+  std::size_t max_connections = 10000;       // beyond: answered 503 and closed at once
+  std::size_t max_requests_per_connection = 10000;  // then "Connection: close"
+  ResponseObserver on_response;              // optional
   bool stop_on_signals = false;  // SIGINT / SIGTERM call Shutdown()
   std::chrono::milliseconds shutdown_grace{5000};
 };

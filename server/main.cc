@@ -1,14 +1,22 @@
 // idrecon-server: parses the configuration, recovers the engine from the
 // data directory (snapshot + log), and serves HTTP until SIGINT/SIGTERM, then
-// finishes in-flight requests and commits the log. Exit status: 0 after a clean stop or --help,
-// 2 for a bad flag, value or host, 1 when the server cannot start.
+// finishes in-flight requests and commits the log.
+//
+// Exit status: 0 after a clean stop, --help or --version; 2 for a bad flag,
+// value or host; 1 when the server cannot start or the log failed.
+// stdout carries exactly one line, the ready line; everything else is
+// logfmt on stderr (and the optional access log).
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <memory>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,49 +32,81 @@
 #include "persistence/recovery.h"
 #include "server/config.h"
 #include "server/http_server.h"
+#include "server/logger.h"
+#include "server/metrics.h"
 #include "server/service_context.h"
+#include "server/version.h"
 
 namespace {
 
-int RunServer(int argc, char** argv) {
-  using idrecon::ConfigResult;
-  const std::vector<std::string_view> args(argv + 1, argv + argc);
-  const auto env = [](std::string_view name) -> std::optional<std::string> {
-    const char* value = std::getenv(std::string(name).c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
-  const ConfigResult parsed =
-      idrecon::ParseConfig(args, env, idrecon::ReadOptionalFile(".env"), std::thread::hardware_concurrency());
-  switch (parsed.action) {
-    case ConfigResult::Action::kHelp:
-      std::fputs(idrecon::Usage().c_str(), stdout);
-      return 0;
-    case ConfigResult::Action::kError:
-      std::fprintf(stderr, "idrecon-server: %s\n", parsed.error.c_str());
-      return 2;
-    case ConfigResult::Action::kRun:
-      break;
+using idrecon::Config;
+using idrecon::Logger;
+using idrecon::Status;
+
+std::string Fixed(double v, int digits = 3) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
+  return buf;
+}
+
+// The token from --auth-token-file (trailing whitespace trimmed) or AUTH_TOKEN.
+bool LoadAuthToken(const Config& config, const Logger& log, std::string* token) {
+  *token = config.auth_token;
+  if (config.auth_token_file.empty()) return true;
+  struct stat st;
+  if (::stat(config.auth_token_file.c_str(), &st) != 0) {
+    log.Error("cannot read the auth token file", {{"path", config.auth_token_file}});
+    return false;
   }
-  const idrecon::Config& config = parsed.config;
-  using idrecon::Status;
+  std::string text = idrecon::ReadOptionalFile(config.auth_token_file);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  if (text.size() < 16) {
+    log.Error("the auth token file must hold a token of at least 16 characters", {{"path", config.auth_token_file}});
+    return false;
+  }
+  if (st.st_mode & S_IROTH) log.Warn("the auth token file is readable by everyone", {{"path", config.auth_token_file}});
+  *token = std::move(text);
+  return true;
+}
+
+// The access log's file descriptor: -1 off, 2 stderr, else an opened file.
+int OpenAccessLog(const Config& config, const Logger& log) {
+  if (config.access_log.empty()) return -1;
+  if (config.access_log == "-") return 2;
+  const int fd = ::open(config.access_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) log.Error("cannot open the access log", {{"path", config.access_log}});
+  return fd;
+}
+
+std::chrono::system_clock::time_point FileTime(const std::string& path) {
+  struct stat st;
+  if (path.empty() || ::stat(path.c_str(), &st) != 0) return {};
+  return std::chrono::system_clock::time_point(std::chrono::seconds(st.st_mtime));
+}
+
+int Serve(const Config& config, const Logger& log) {
+  std::string auth_token;
+  if (!LoadAuthToken(config, log, &auth_token)) return 2;
+  const int access_fd = OpenAccessLog(config, log);
+  if (!config.access_log.empty() && access_fd < 0) return 1;
+  const Logger access_log(access_fd < 0 ? 2 : access_fd);
 
   // The data directory: claim it, open the log, rebuild the state.
   std::unique_ptr<idrecon::DataDir> data_dir;
   if (Status s = idrecon::DataDir::Open(config.data_dir, &data_dir); !s.ok()) {
-    std::fprintf(stderr, "idrecon-server: %s\n", s.message().c_str());
+    log.Error(s.message(), {{"data_dir", config.data_dir}});
     return 1;
   }
   idrecon::MutationLog::Options log_options;
   log_options.sync = config.sync;
   log_options.max_map_bytes = static_cast<std::size_t>(config.log_max_mib) << 20;
   log_options.initial_map_bytes = std::min(log_options.initial_map_bytes, log_options.max_map_bytes);
-  std::unique_ptr<idrecon::MutationLog> log;
-  if (Status s = idrecon::MutationLog::Open(data_dir->log_dir(), log_options, &log); !s.ok()) {
-    std::fprintf(stderr, "idrecon-server: %s\n", s.message().c_str());
+  std::unique_ptr<idrecon::MutationLog> mutation_log;
+  if (Status s = idrecon::MutationLog::Open(data_dir->log_dir(), log_options, &mutation_log); !s.ok()) {
+    log.Error("cannot open the mutation log", {{"error", s.ToString()}});
     return 1;
   }
-  idrecon::LogWriter writer(log.get());
+  idrecon::LogWriter writer(mutation_log.get());
   auto make_engine = [](idrecon::ChangeSink* sink) {
     return [sink] {
       idrecon::Engine::Options options;
@@ -77,27 +117,29 @@ int RunServer(int argc, char** argv) {
   };
   std::unique_ptr<idrecon::Engine> engine;
   idrecon::RecoveryReport report;
-  if (Status s = idrecon::Recover(config.data_dir, *log, make_engine(&writer), &engine, &report); !s.ok()) {
-    std::fprintf(stderr, "idrecon-server: cannot recover %s: %s\n", config.data_dir.c_str(), s.ToString().c_str());
+  if (Status s = idrecon::Recover(config.data_dir, *mutation_log, make_engine(&writer), &engine, &report); !s.ok()) {
+    log.Error("cannot recover the data directory", {{"data_dir", config.data_dir}, {"error", s.ToString()}});
     return 1;
   }
-  for (const std::string& warning : report.warnings) std::fprintf(stderr, "idrecon-server: warning: %s\n", warning.c_str());
-  std::fprintf(stderr,
-               "idrecon-server: recovered %zu contacts in %zu clusters from %s (snapshot seq %llu) + %llu log "
-               "records in %.3f s; sync=%s\n",
-               engine->contact_count(), engine->cluster_count(),
-               report.snapshot.path.empty() ? "no snapshot" : report.snapshot.path.c_str(),
-               static_cast<unsigned long long>(report.snapshot.last_seq),
-               static_cast<unsigned long long>(report.replayed), report.seconds, config.sync ? "fsync" : "nosync");
+  for (const std::string& warning : report.warnings) log.Warn(warning);
+  log.Info("recovered", {{"contacts", engine->contact_count()},
+                         {"clusters", engine->cluster_count()},
+                         {"snapshot", report.snapshot.path.empty() ? "none" : report.snapshot.path},
+                         {"snapshot_seq", report.snapshot.last_seq},
+                         {"replayed", report.replayed},
+                         {"seconds", Fixed(report.seconds)},
+                         {"sync", config.sync ? "fsync" : "nosync"}});
   writer.Start(report.last_seq);
 
   idrecon::Checkpointer::Options checkpoint_options;
   checkpoint_options.every_changes = config.snapshot_every_changes;
   checkpoint_options.every_seconds = config.snapshot_every_seconds;
-  idrecon::Checkpointer checkpointer(config.data_dir, log.get(), &writer, make_engine(nullptr), checkpoint_options);
+  idrecon::Checkpointer checkpointer(config.data_dir, mutation_log.get(), &writer, make_engine(nullptr),
+                                     checkpoint_options);
   checkpointer.Start();
 
-  idrecon::ServiceContext context{*engine, &writer};
+  idrecon::ServiceMetrics metrics(engine.get(), &writer, &checkpointer, FileTime(report.snapshot.path));
+  idrecon::ServiceContext context{*engine, &writer, &metrics, auth_token};
 
   idrecon::HttpServerOptions server_options;
   server_options.host = config.host;
@@ -105,10 +147,25 @@ int RunServer(int argc, char** argv) {
   server_options.threads = config.threads;
   server_options.max_body_bytes = config.max_body_bytes;
   server_options.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
+  server_options.header_timeout = std::chrono::seconds(config.header_timeout_seconds);
+  server_options.max_connections = config.max_connections;
+  server_options.max_requests_per_connection = config.max_requests_per_connection;
   server_options.stop_on_signals = true;
+  const bool access_on = access_fd >= 0;
+  server_options.on_response = [&metrics, &access_log, access_on](const idrecon::ResponseRecord& r) {
+    metrics.requests().Observe(r.endpoint, r.status, r.latency);
+    if (!access_on) return;
+    // The path without its query string: a query could carry personal data.
+    std::string_view path = r.target.substr(0, r.target.find('?'));
+    access_log.Info("request", {{"method", r.method},
+                                {"path", path},
+                                {"status", r.status},
+                                {"bytes", r.body_bytes},
+                                {"us", static_cast<long long>(r.latency.count() / 1000)}});
+  };
   idrecon::HttpServer server(server_options, context);
   if (const Status s = server.Start(); !s.ok()) {
-    std::fprintf(stderr, "idrecon-server: %s\n", s.message().c_str());
+    log.Error(s.message());
     return s.IsInvalidArgument() ? 2 : 1;
   }
 
@@ -124,27 +181,53 @@ int RunServer(int argc, char** argv) {
   // whatever the engine handed the log, then stop the checkpointer.
   checkpointer.Stop();
   const Status flushed = writer.Stop();
+  if (access_fd > 2) ::close(access_fd);
   if (!flushed.ok()) {
-    std::fprintf(stderr, "idrecon-server: the log failed: %s\n", flushed.ToString().c_str());
+    log.Error("stopped; the log failed", {{"error", flushed.ToString()}});
     return 1;
   }
   const idrecon::LogWriter::Stats stats = writer.stats();
-  std::fprintf(stderr,
-               "idrecon-server: stopped; log durable through seq %llu; %llu changes in %llu commits "
-               "(%.2f per commit, mean commit %.3f ms)\n",
-               static_cast<unsigned long long>(writer.durable_seq()), static_cast<unsigned long long>(stats.changes),
-               static_cast<unsigned long long>(stats.commits),
-               stats.commits ? static_cast<double>(stats.changes) / static_cast<double>(stats.commits) : 0.0,
-               stats.commits ? static_cast<double>(stats.commit_micros) / 1000.0 / static_cast<double>(stats.commits)
-                             : 0.0);
+  const double commits = static_cast<double>(stats.commits);
+  log.Info("stopped", {{"durable_seq", writer.durable_seq()},
+                       {"changes", stats.changes},
+                       {"commits", stats.commits},
+                       {"changes_per_commit", Fixed(commits > 0 ? static_cast<double>(stats.changes) / commits : 0, 2)},
+                       {"mean_commit_ms", Fixed(commits > 0 ? static_cast<double>(stats.commit_micros) / 1000 / commits : 0)}});
   return 0;
+}
+
+int Main(int argc, char** argv) {
+  using idrecon::ConfigResult;
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  const auto env = [](std::string_view name) -> std::optional<std::string> {
+    const char* value = std::getenv(std::string(name).c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+  const ConfigResult parsed =
+      idrecon::ParseConfig(args, env, idrecon::ReadOptionalFile(".env"), std::thread::hardware_concurrency());
+  const Logger log;
+  switch (parsed.action) {
+    case ConfigResult::Action::kHelp:
+      std::fputs(idrecon::Usage().c_str(), stdout);
+      return 0;
+    case ConfigResult::Action::kVersion:
+      std::printf("idrecon-server %s (commit %s)\n", idrecon::kVersion, idrecon::kGitCommit);
+      return 0;
+    case ConfigResult::Action::kError:
+      std::fprintf(stderr, "idrecon-server: %s\n", parsed.error.c_str());
+      return 2;
+    case ConfigResult::Action::kRun:
+      break;
+  }
+  return Serve(parsed.config, log);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
-    return RunServer(argc, argv);
+    return Main(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "idrecon-server: fatal: %s\n", e.what());
     return 1;

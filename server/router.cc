@@ -1,5 +1,6 @@
 #include "server/router.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -194,19 +195,25 @@ HttpResponse MalformedRequestResponse() { return ErrorResponse(400, "malformed H
 
 HttpResponse InternalErrorResponse() { return ErrorResponse(500, "internal server error"); }
 
-HttpResponse Route(const HttpRequest& request, ServiceContext& context) {
-  std::string_view path = request.target;
-  if (const std::size_t query = path.find('?'); query != std::string_view::npos) path = path.substr(0, query);
+namespace {
 
+HttpResponse Tagged(HttpResponse response, std::string_view endpoint) {
+  response.endpoint = endpoint;
+  return response;
+}
+
+HttpResponse RouteAuthorized(const HttpRequest& request, std::string_view path, ServiceContext& context) {
   if (path == "/identify") {
     if (request.method != "POST") return MethodNotAllowed("POST");
     return HandleIdentify(request, context);
   }
   // GET endpoints answer HEAD like GET; the transport drops the body.
   const bool get = request.method == "GET" || request.method == "HEAD";
-  if (path == "/health") {
+  if (path == "/metrics" && context.metrics != nullptr) {
     if (!get) return MethodNotAllowed("GET, HEAD");
-    return HandleHealth(context);
+    HttpResponse response = JsonResponse(200, context.metrics->Render());
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return response;
   }
   if (path.starts_with(kContactsPrefix)) {
     const std::string_view id_text = path.substr(kContactsPrefix.size());
@@ -218,6 +225,53 @@ HttpResponse Route(const HttpRequest& request, ServiceContext& context) {
     }
   }
   return ErrorResponse(404, "no such endpoint: " + std::string(path));
+}
+
+std::string_view EndpointOf(std::string_view path) {
+  if (path == "/identify") return "identify";
+  if (path == "/health") return "health";
+  if (path == "/metrics") return "metrics";
+  if (path.starts_with(kContactsPrefix)) return "contacts";
+  return "other";
+}
+
+}  // namespace
+
+bool TokenMatches(std::string_view presented, std::string_view expected) {
+  // Constant time in the presented token's content: every byte of the
+  // longer of the two is looked at, and the result is accumulated without
+  // branches, so timing does not reveal how much of a guess was right.
+  const std::size_t n = std::max(presented.size(), expected.size());
+  unsigned char diff = presented.size() == expected.size() ? 0 : 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char a = i < presented.size() ? static_cast<unsigned char>(presented[i]) : 0;
+    const unsigned char b = i < expected.size() ? static_cast<unsigned char>(expected[i]) : 0;
+    diff = static_cast<unsigned char>(diff | (a ^ b));
+  }
+  return diff == 0;
+}
+
+HttpResponse Route(const HttpRequest& request, ServiceContext& context) {
+  std::string_view path = request.target;
+  if (const std::size_t query = path.find('?'); query != std::string_view::npos) path = path.substr(0, query);
+  const std::string_view endpoint = EndpointOf(path);
+
+  if (path == "/health") {  // open to load balancers even with auth on
+    const bool get = request.method == "GET" || request.method == "HEAD";
+    return Tagged(get ? HandleHealth(context) : MethodNotAllowed("GET, HEAD"), endpoint);
+  }
+  if (!context.auth_token.empty()) {
+    constexpr std::string_view kBearer = "Bearer ";
+    const std::string_view auth = request.authorization;
+    if (auth.size() <= kBearer.size() || auth.substr(0, kBearer.size()) != kBearer ||
+        !TokenMatches(auth.substr(kBearer.size()), context.auth_token)) {
+      HttpResponse response = ErrorResponse(401, auth.empty() ? "this server requires an Authorization: Bearer token"
+                                                              : "the bearer token is not valid");
+      response.www_authenticate = R"(Bearer realm="idrecon")";
+      return Tagged(std::move(response), endpoint);
+    }
+  }
+  return Tagged(RouteAuthorized(request, path, context), endpoint);
 }
 
 }  // namespace idrecon

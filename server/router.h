@@ -5,6 +5,7 @@
 //   POST /identify        → 200 cluster JSON, 400 on a bad body (SPEC §2)
 //   GET  /health          → 200 {"status":"ok"}; 503 {"status":"unavailable",
 //                           "error":...} after the log's sticky error
+//   GET  /metrics         → 200 Prometheus text (when context.metrics is set)
 //   GET  /contacts/{id}   → 200 the contact row, 404 for an id that does not
 //                           exist or is not a decimal number in 1..2^32-1
 //                           (leading zeros are accepted: /contacts/007 is 7)
@@ -18,6 +19,9 @@
 // Engine errors map to statuses: InvalidArgument → 400, Unavailable → 503,
 // anything else → 500. GET /metrics (SPEC §3) is not implemented yet: 404.
 //
+// With context.auth_token set, every endpoint but /health first requires
+// "Authorization: Bearer <token>"; otherwise 401 with WWW-Authenticate.
+//
 // Thread-safety: Route may run concurrently on any number of threads.
 #pragma once
 
@@ -30,6 +34,10 @@
 namespace idrecon {
 
 HttpResponse Route(const HttpRequest& request, ServiceContext& context);
+
+// True when `presented` equals `expected`, in time that depends only on the
+// lengths (for bearer tokens).
+bool TokenMatches(std::string_view presented, std::string_view expected);
 
 // {"error": message} with the given status, for every error the server
 // produces, in the router or before a request reaches it.

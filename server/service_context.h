@@ -7,8 +7,11 @@
 // struct is never modified after construction.
 #pragma once
 
+#include <string>
+
 #include "engine/engine.h"
 #include "persistence/log_writer.h"
+#include "server/metrics.h"
 
 namespace idrecon {
 
@@ -18,6 +21,11 @@ struct ServiceContext {
   // (router tests). Responses wait for it; after its sticky error, changes
   // are refused with 503 and /health reports the error.
   LogWriter* log = nullptr;
+  // Rendered by GET /metrics; null: /metrics is 404.
+  ServiceMetrics* metrics = nullptr;
+  // When non-empty, every endpoint but /health requires
+  // "Authorization: Bearer <auth_token>" (compared in constant time).
+  std::string auth_token;
 };
 
 }  // namespace idrecon

@@ -210,5 +210,36 @@ TEST(ConfigTest, BadPersistenceValuesAreErrors) {
   EXPECT_NE(ParseError(Args({"--log-max-mib", "0"})).find("--log-max-mib"), std::string::npos);
 }
 
+TEST(ConfigTest, OperatingFlags) {
+  Config c = ParseOk(Args({"--auth-token-file", "/etc/idrecon/token", "--access-log", "-", "--max-connections",
+                           "50", "--header-timeout-seconds", "3", "--max-requests-per-connection", "7"}));
+  EXPECT_EQ(c.auth_token_file, "/etc/idrecon/token");
+  EXPECT_EQ(c.access_log, "-");
+  EXPECT_EQ(c.max_connections, 50u);
+  EXPECT_EQ(c.header_timeout_seconds, 3u);
+  EXPECT_EQ(c.max_requests_per_connection, 7u);
+  c = ParseOk({});
+  EXPECT_EQ(c.auth_token, "");
+  EXPECT_EQ(c.access_log, "");
+  EXPECT_EQ(c.max_connections, 10000u);
+  EXPECT_EQ(c.header_timeout_seconds, 10u);
+}
+
+TEST(ConfigTest, AuthTokenComesFromTheEnvironmentNeverTheCommandLine) {
+  Inputs in;
+  in.env = {{"AUTH_TOKEN", "0123456789abcdef-token"}};
+  EXPECT_EQ(ParseOk(in).auth_token, "0123456789abcdef-token");
+  const std::string error = ParseError(Args({"--auth-token", "0123456789abcdef-token"}));
+  EXPECT_NE(error.find("AUTH_TOKEN"), std::string::npos) << error;
+  in.env = {{"AUTH_TOKEN", "short-secret"}};
+  const std::string weak = ParseError(in);
+  EXPECT_NE(weak.find("16"), std::string::npos) << weak;
+  EXPECT_EQ(weak.find("short-secret"), std::string::npos) << "a secret is never echoed: " << weak;
+}
+
+TEST(ConfigTest, VersionFlag) {
+  EXPECT_EQ(Parse(Args({"--version"})).action, ConfigResult::Action::kVersion);
+}
+
 }  // namespace
 }  // namespace idrecon
