@@ -1,0 +1,345 @@
+// idrecon-bench-engine: Engine::Identify micro-benchmarks (Google Benchmark).
+//
+// Index: N contacts (1M and 10M) in clusters of 1–20 contacts (size =
+// 1 + floor(19·u³), mean ≈ 5.35), built through Engine::Identify itself (no
+// sink, system clock): contact 0 of a cluster brings a fresh email and phone
+// (a primary); contact k ≥ 1 brings a fresh email with the cluster's first
+// phone (k odd) or the first email with a fresh phone (k even), so every
+// contact is a secondary carrying two values, one of them new. Emails look
+// like "emma.chen3kf9a@gmail.com" (~24 bytes), phones "+15550001234" (12).
+// Values are a pure function of (cluster, member), so the benchmark keeps no
+// per-contact state of its own and the RSS delta is the engine's alone.
+//
+// Benchmarks (each op timed individually with steady_clock, whose ~20 ns
+// cost is included: p50_ns/p99_ns counters are per-op latency; "Time" is
+// the mean wall time of one op on one thread, so all threads together do
+// threads / Time ops per second; Google Benchmark's items_per_second is the
+// per-thread rate):
+//   Build/<N>          builds the index once: build_s, ns_per_contact,
+//                      rss_bytes_per_contact (VmRSS delta / contacts)
+//   Lookup/<N>         a known email or phone of a random cluster
+//   NewPrimary/<N>     two fresh values
+//   NewSecondary/<N>   a known email of a random cluster + a fresh phone
+//   Merge/<N>          email of cluster 2i + phone of cluster 2i+1 (each
+//                      pair joined once; i from a shared counter)
+//   Mix/<N>            80% lookup, 15% new primary, 4% new secondary, 1% merge
+// at 1 and 2 threads; the "Stripes1" variants repeat Lookup and Mix with
+// Engine::Options::lock_stripes = 1 (one coarse lock) on its own 1M index.
+// The whole run takes ~1–2 minutes (most of it building 10M contacts).
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "engine/clock.h"
+#include "engine/engine.h"
+
+namespace {
+
+using idrecon::Engine;
+using idrecon::IdentifyOutcome;
+using idrecon::IdentifyQuery;
+
+constexpr const char* kFirst[] = {"anna", "ben", "carla", "dev", "emma", "finn", "gia", "hugo",
+                                  "ines", "jon", "kai", "lena", "marc", "nora", "omar", "pia"};
+constexpr const char* kLast[] = {"smith", "garcia", "chen", "muller", "rossi", "kim", "silva", "novak",
+                                 "brown", "khan", "ito", "dubois", "lopez", "weber", "patel", "young"};
+constexpr const char* kDomain[] = {"gmail.com", "yahoo.com", "outlook.com", "icloud.com",
+                                   "proton.me", "gmx.de",    "mail.com",    "web.de"};
+
+std::uint64_t Mix64(std::uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+// A value buffer with no heap allocation.
+struct Value {
+  char buf[48];
+  std::size_t len = 0;
+  std::string_view view() const { return {buf, len}; }
+  void Append(const char* s) {
+    while (*s) buf[len++] = *s++;
+  }
+};
+
+// Unique per (cluster, member): u = cluster * 32 + member.
+Value Email(std::uint64_t cluster, unsigned member) {
+  const std::uint64_t u = cluster * 32 + member;
+  const std::uint64_t h = Mix64(u);
+  Value v;
+  v.Append(kFirst[h & 15]);
+  v.Append(".");
+  v.Append(kLast[(h >> 4) & 15]);
+  char tmp[16];
+  int n = 0;
+  std::uint64_t x = u;
+  do {
+    tmp[n++] = "0123456789abcdefghijklmnopqrstuvwxyz"[x % 36];
+    x /= 36;
+  } while (x != 0);
+  while (n > 0) v.buf[v.len++] = tmp[--n];
+  v.Append("@");
+  v.Append(kDomain[(h >> 8) & 7]);
+  return v;
+}
+
+Value Phone(std::uint64_t cluster, unsigned member) {
+  const std::uint64_t u = cluster * 32 + member;
+  Value v;
+  v.Append("+1");
+  char digits[10];
+  std::uint64_t x = u;
+  for (int i = 9; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + x % 10);
+    x /= 10;
+  }
+  for (char d : digits) v.buf[v.len++] = d;
+  return v;
+}
+
+unsigned ClusterSize(std::uint64_t cluster) {
+  const double u = static_cast<double>(Mix64(cluster ^ 0x5eed) >> 11) / 9007199254740992.0;
+  return 1 + static_cast<unsigned>(19.0 * u * u * u);
+}
+
+long RssBytes() {
+  std::ifstream statm("/proc/self/statm");
+  long size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+struct Index {
+  std::unique_ptr<Engine> engine;
+  std::uint64_t clusters = 0;
+  std::uint64_t contacts = 0;
+  std::atomic<std::uint64_t> next_fresh{0};  // fresh clusters for new values
+  std::atomic<std::uint64_t> next_pair{0};   // merge pairs (2i, 2i+1)
+  double build_seconds = 0;
+  long rss_delta = 0;
+};
+
+// Fresh values live in clusters from this id on (never built).
+constexpr std::uint64_t kFreshBase = std::uint64_t{1} << 27;
+
+std::unique_ptr<Index> g_index[3];  // 0: 1M, 1: 10M, 2: 1M with one stripe
+
+Index& Get(int which) { return *g_index[which]; }
+
+void Build(int which, std::uint64_t target, std::size_t stripes) {
+  auto idx = std::make_unique<Index>();
+  Engine::Options options;
+  options.clock = &idrecon::SystemClock::Instance();
+  options.lock_stripes = stripes;
+  const long rss0 = RssBytes();
+  const auto t0 = std::chrono::steady_clock::now();
+  idx->engine = std::make_unique<Engine>(options);
+  IdentifyOutcome out;
+  std::uint64_t c = 0;
+  while (idx->contacts < target) {
+    const unsigned size = std::min<std::uint64_t>(ClusterSize(c), target - idx->contacts);
+    const Value e0 = Email(c, 0), p0 = Phone(c, 0);
+    for (unsigned k = 0; k < size; ++k) {
+      IdentifyQuery q;
+      Value fresh;
+      if (k == 0) {
+        q.email = e0.view();
+        q.phone = p0.view();
+      } else if (k % 2 == 1) {
+        fresh = Email(c, k);
+        q.email = fresh.view();
+        q.phone = p0.view();
+      } else {
+        fresh = Phone(c, k);
+        q.email = e0.view();
+        q.phone = fresh.view();
+      }
+      if (!idx->engine->Identify(q, &out).ok()) std::abort();
+    }
+    idx->contacts += size;
+    ++c;
+  }
+  idx->clusters = c;
+  idx->build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  idx->rss_delta = RssBytes() - rss0;
+  g_index[which] = std::move(idx);
+}
+
+// A known value of a random cluster: member k's own new value (or the
+// cluster's first email/phone for k = 0).
+Value KnownValue(const Index& idx, std::mt19937_64& rng, bool* is_email) {
+  const std::uint64_t c = rng() % idx.clusters;
+  unsigned size = ClusterSize(c);
+  if (c + 1 == idx.clusters) size = 1;  // the last cluster may be truncated
+  const unsigned k = static_cast<unsigned>(rng() % size);
+  if (k == 0) {
+    *is_email = rng() & 1;
+    return *is_email ? Email(c, 0) : Phone(c, 0);
+  }
+  *is_email = k % 2 == 1;
+  return *is_email ? Email(c, k) : Phone(c, k);
+}
+
+struct Latencies {
+  std::vector<std::uint32_t> ns;
+  void Report(benchmark::State& state) {
+    if (ns.empty()) return;
+    std::sort(ns.begin(), ns.end());
+    // Counters are averaged over threads: each thread's own percentiles.
+    state.counters["p50_ns"] = benchmark::Counter(ns[ns.size() / 2], benchmark::Counter::kAvgThreads);
+    state.counters["p99_ns"] = benchmark::Counter(ns[ns.size() * 99 / 100], benchmark::Counter::kAvgThreads);
+  }
+};
+
+enum class Op { kLookup, kNewPrimary, kNewSecondary, kMerge, kMix };
+
+template <class F>
+void Timed(Latencies& lat, F&& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  const auto t1 = std::chrono::steady_clock::now();
+  lat.ns.push_back(static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
+}
+
+void DoOp(Index& idx, Op op, std::mt19937_64& rng, IdentifyOutcome* out) {
+  IdentifyQuery q;
+  switch (op) {
+    case Op::kLookup: {
+      bool is_email = false;
+      const Value v = KnownValue(idx, rng, &is_email);
+      (is_email ? q.email : q.phone) = v.view();
+      if (!idx.engine->Identify(q, out).ok()) std::abort();
+      return;
+    }
+    case Op::kNewPrimary: {
+      const std::uint64_t c = kFreshBase + idx.next_fresh.fetch_add(1, std::memory_order_relaxed);
+      const Value e = Email(c, 0), p = Phone(c, 0);
+      q.email = e.view();
+      q.phone = p.view();
+      if (!idx.engine->Identify(q, out).ok() || !out->created_contact) std::abort();
+      return;
+    }
+    case Op::kNewSecondary: {
+      const std::uint64_t c = rng() % idx.clusters;
+      const std::uint64_t f = kFreshBase + idx.next_fresh.fetch_add(1, std::memory_order_relaxed);
+      const Value e = Email(c, 0), p = Phone(f, 0);
+      q.email = e.view();
+      q.phone = p.view();
+      if (!idx.engine->Identify(q, out).ok() || !out->created_contact) std::abort();
+      return;
+    }
+    case Op::kMerge: {
+      const std::uint64_t i = idx.next_pair.fetch_add(1, std::memory_order_relaxed);
+      if (2 * i + 1 >= idx.clusters) std::abort();  // ran out of pairs: lower the iterations
+      const Value e = Email(2 * i, 0), p = Phone(2 * i + 1, 0);
+      q.email = e.view();
+      q.phone = p.view();
+      if (!idx.engine->Identify(q, out).ok() || !out->merged) std::abort();
+      return;
+    }
+    case Op::kMix: {
+      const unsigned r = static_cast<unsigned>(rng() % 100);
+      return DoOp(idx, r < 80 ? Op::kLookup : r < 95 ? Op::kNewPrimary : r < 99 ? Op::kNewSecondary : Op::kMerge,
+                  rng, out);
+    }
+  }
+}
+
+void RunOp(benchmark::State& state, int which, Op op) {
+  Index& idx = Get(which);
+  std::mt19937_64 rng(1234 + static_cast<std::uint64_t>(state.thread_index()) * 7919 +
+                      idx.next_fresh.load() * 31);
+  IdentifyOutcome out;
+  Latencies lat;
+  lat.ns.reserve(static_cast<std::size_t>(state.max_iterations));
+  for (auto _ : state) {
+    Timed(lat, [&] { DoOp(idx, op, rng, &out); });
+    benchmark::DoNotOptimize(out.cluster.primary_id);
+  }
+  state.SetItemsProcessed(state.iterations());
+  lat.Report(state);
+}
+
+void BM_Build(benchmark::State& state, const char* name, int which, std::uint64_t target, std::size_t stripes) {
+  for (auto _ : state) Build(which, target, stripes);
+  const Index& idx = Get(which);
+  state.counters["contacts"] = static_cast<double>(idx.contacts);
+  state.counters["clusters"] = static_cast<double>(idx.clusters);
+  state.counters["build_s"] = idx.build_seconds;
+  state.counters["ns_per_contact"] = idx.build_seconds * 1e9 / static_cast<double>(idx.contacts);
+  state.counters["rss_bytes_per_contact"] = static_cast<double>(idx.rss_delta) / static_cast<double>(idx.contacts);
+  std::printf("# index %s: %llu contacts in %llu clusters built in %.2f s (%.0f ns/contact); RSS +%.1f MiB = %.1f "
+              "bytes/contact\n",
+              name, static_cast<unsigned long long>(idx.contacts),
+              static_cast<unsigned long long>(idx.clusters), idx.build_seconds,
+              idx.build_seconds * 1e9 / static_cast<double>(idx.contacts),
+              static_cast<double>(idx.rss_delta) / 1048576.0,
+              static_cast<double>(idx.rss_delta) / static_cast<double>(idx.contacts));
+  std::fflush(stdout);
+}
+
+// Iterations per thread, bounded so the run stays short and the merge pairs
+// (clusters/2: ~87k at 1M, ~870k at 10M) never run out.
+void RegisterOps(const char* size, int which, const std::vector<int>& threads) {
+  struct OpSpec {
+    const char* name;
+    Op op;
+    std::int64_t iterations;
+  };
+  const OpSpec ops[] = {{"Lookup", Op::kLookup, 500000},
+                        {"NewPrimary", Op::kNewPrimary, 100000},
+                        {"NewSecondary", Op::kNewSecondary, 100000},
+                        {"Merge", Op::kMerge, 10000},
+                        {"Mix", Op::kMix, 300000}};
+  for (const OpSpec& spec : ops) {
+    for (int t : threads) {
+      benchmark::RegisterBenchmark((std::string(spec.name) + "/" + size).c_str(),
+                                   [which, op = spec.op](benchmark::State& s) { RunOp(s, which, op); })
+          ->Iterations(spec.iterations)
+          ->Threads(t)
+          ->UseRealTime()
+          ->Unit(benchmark::kNanosecond);
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  // Registration order is run order: each index is built before its ops.
+  benchmark::RegisterBenchmark("Build/1M", [](benchmark::State& s) { BM_Build(s, "1M", 0, 1000000, 1024); })
+      ->Iterations(1)->Unit(benchmark::kMillisecond);
+  RegisterOps("1M", 0, {1, 2});
+  benchmark::RegisterBenchmark("Build/1M_Stripes1", [](benchmark::State& s) { BM_Build(s, "1M_Stripes1", 2, 1000000, 1); })
+      ->Iterations(1)->Unit(benchmark::kMillisecond);
+  for (const char* name : {"Lookup", "Mix"}) {
+    const Op op = std::string(name) == "Lookup" ? Op::kLookup : Op::kMix;
+    for (int t : {1, 2}) {
+      benchmark::RegisterBenchmark((std::string(name) + "/1M_Stripes1").c_str(),
+                                   [op](benchmark::State& s) { RunOp(s, 2, op); })
+          ->Iterations(op == Op::kLookup ? 500000 : 300000)->Threads(t)->UseRealTime()->Unit(benchmark::kNanosecond);
+    }
+  }
+  benchmark::RegisterBenchmark("Build/10M", [](benchmark::State& s) { BM_Build(s, "10M", 1, 10000000, 1024); })
+      ->Iterations(1)->Unit(benchmark::kMillisecond);
+  RegisterOps("10M", 1, {1, 2});
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

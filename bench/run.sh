@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# bench/run.sh: builds the release preset, then measures /identify over HTTP
+# against the null server, idrecon-server --sync nosync and --sync fsync
+# (same harness settings, RUNS runs each, fresh data directory per run), the
+# open-loop p99 at half of each one's median max QPS, and the engine
+# micro-benchmarks; prints one table. See bench/README.md.
+#
+# Knobs (environment): RUNS=3 DURATION=6 WARMUP=1 CONNECTIONS=32
+#   LOAD_THREADS=1 SERVER_THREADS=1 PRELOAD=30000 SEED=1 MICRO=1 (0 skips the
+#   micro-benchmarks) BIN=<repo>/build/release/bin DATA_PARENT=<repo>/build (where temp data dirs go; must
+#   be a real disk for fsync to mean anything, not tmpfs) BUILD=1 (0 skips the build).
+# Only ever talks to 127.0.0.1. Takes ~5 minutes on 2 cores, plus the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-6}
+WARMUP=${WARMUP:-1}
+CONNECTIONS=${CONNECTIONS:-32}
+LOAD_THREADS=${LOAD_THREADS:-1}
+SERVER_THREADS=${SERVER_THREADS:-1}
+PRELOAD=${PRELOAD:-30000}
+SEED=${SEED:-1}
+MICRO=${MICRO:-1}
+BUILD=${BUILD:-1}
+DATA_PARENT=${DATA_PARENT:-$ROOT/build}
+
+if [[ $BUILD == 1 ]]; then
+  cmake --preset release >/dev/null
+  cmake --build --preset release
+fi
+BIN=${BIN:-$ROOT/build/release/bin}
+for b in idrecon-server idrecon-null-server idrecon-load idrecon-bench-engine; do
+  [[ -x $BIN/$b ]] || { echo "run.sh: $BIN/$b is missing" >&2; exit 1; }
+done
+
+mkdir -p "$DATA_PARENT"
+WORK=$(mktemp -d "$DATA_PARENT/bench-run.XXXXXX")
+SERVER_PID=
+cleanup() {
+  if [[ -n $SERVER_PID ]]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# start_server KIND: starts it on a free port, with a data directory of its
+# own; sets SERVER_PID, PORT and STEM (the prefix of this run's files).
+# (load runs in a $(...) subshell, so a counter would not survive: mktemp.)
+start_server() {
+  local kind=$1
+  STEM=$(mktemp -d "$WORK/run.XXXXXX")/$kind
+  local out=$STEM.out
+  : >"$out"  # exists and is empty before the server starts: no stale port
+  case $kind in
+    null) "$BIN/idrecon-null-server" --port 0 --threads "$SERVER_THREADS" >"$out" 2>"$STEM.err" & ;;
+    nosync|fsync)
+      "$BIN/idrecon-server" --port 0 --threads "$SERVER_THREADS" --sync "$kind" --data-dir "$STEM-data" \
+        >"$out" 2>"$STEM.err" & ;;
+  esac
+  SERVER_PID=$!
+  PORT=
+  for _ in $(seq 300); do
+    PORT=$(sed -n 's#.* listening on http://[^ ]*:\([0-9][0-9]*\) .*#\1#p' "$out" | head -1)
+    [[ -n $PORT ]] && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "run.sh: $kind server did not start:" >&2; cat "$STEM.err" >&2; exit 1
+}
+
+stop_server() {
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=
+}
+
+# field LINE NAME: the value of NAME=... in an idrecon-load result line.
+field() { sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" <<<"$1"; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# load KIND RUN [extra args...]: one harness run; prints its result line.
+load() {
+  local kind=$1 run=$2; shift 2
+  local check=full
+  [[ $kind == null ]] && check=shape   # the null server's body is fixed
+  start_server "$kind"
+  local line
+  line=$("$BIN/idrecon-load" --target "http://127.0.0.1:$PORT" --connections "$CONNECTIONS" \
+    --threads "$LOAD_THREADS" --duration "$DURATION" --warmup "$WARMUP" --preload "$PRELOAD" --seed "$SEED" \
+    --check "$check" --json "$STEM.json" "$@" 2>"$STEM.load.err") || true
+  local alive=yes
+  kill -0 "$SERVER_PID" 2>/dev/null || alive=no
+  stop_server
+  if [[ -z $line || $alive == no || $line != *" errors=0 "* || $line != *" wrong=0 "* || $line == *cut_off=1* ]]; then
+    echo "run.sh: trouble in $kind run $run (server alive at the end: $alive); harness and server said:" >&2
+    tail -5 "$STEM.load.err" "$STEM.err" >&2
+  fi
+  [[ -n $line ]] || line="qps=0 p50_us=0 p99_us=0 non200=0 wrong=0 errors=1"
+  echo "$line"
+}
+
+echo "== $(nproc) CPUs; load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+KINDS=(null nosync fsync)
+declare -A QPS P50 P99 BAD OQPS OP50 OP99 OBAD RATE
+echo "== closed loop: $RUNS runs each, $CONNECTIONS connections, server threads $SERVER_THREADS, harness threads $LOAD_THREADS, ${WARMUP}s warm-up + ${DURATION}s, preload $PRELOAD" >&2
+for kind in "${KINDS[@]}"; do
+  q=() a=() b=() bad=0
+  for run in $(seq "$RUNS"); do
+    line=$(load "$kind" "$run")
+    echo "  $kind #$run: $line" >&2
+    q+=("$(field "$line" qps)"); a+=("$(field "$line" p50_us)"); b+=("$(field "$line" p99_us)")
+    bad=$((bad + $(field "$line" non200) + $(field "$line" wrong) + $(field "$line" errors)))
+  done
+  QPS[$kind]=$(median "${q[@]}"); P50[$kind]=$(median "${a[@]}"); P99[$kind]=$(median "${b[@]}"); BAD[$kind]=$bad
+done
+
+echo "== open loop at half of each median max QPS" >&2
+for kind in "${KINDS[@]}"; do
+  RATE[$kind]=$(awk -v q="${QPS[$kind]}" 'BEGIN {printf "%d", q / 2}')
+  q=() a=() b=() bad=0
+  for run in $(seq "$RUNS"); do
+    line=$(load "$kind" "$run" --rate "${RATE[$kind]}")
+    echo "  $kind #$run: $line" >&2
+    q+=("$(field "$line" qps)"); a+=("$(field "$line" p50_us)"); b+=("$(field "$line" p99_us)")
+    bad=$((bad + $(field "$line" non200) + $(field "$line" wrong) + $(field "$line" errors)))
+  done
+  OQPS[$kind]=$(median "${q[@]}"); OP50[$kind]=$(median "${a[@]}"); OP99[$kind]=$(median "${b[@]}"); OBAD[$kind]=$bad
+done
+
+echo
+echo "HTTP /identify, 2 cores shared by server (threads $SERVER_THREADS) and harness (threads $LOAD_THREADS), $CONNECTIONS connections, medians of $RUNS runs"
+printf '%-8s | %9s %8s %8s %9s %8s | %9s %10s %10s %10s\n' server "max QPS" "p50 µs" "p99 µs" "vs null" "bad" \
+  "open rate" "open p50" "open p99" "open bad"
+printf -- '---------+--------------------------------------------------+--------------------------------------------\n'
+for kind in "${KINDS[@]}"; do
+  ratio=$(awk -v a="${QPS[$kind]}" -v b="${QPS[null]}" 'BEGIN {printf "%.1f%%", 100 * a / b}')
+  printf '%-8s | %9.0f %8s %8s %9s %8s | %9s %10s %10s %10s\n' "$kind" "${QPS[$kind]}" "${P50[$kind]}" "${P99[$kind]}" \
+    "$ratio" "${BAD[$kind]}" "${RATE[$kind]}" "${OP50[$kind]}" "${OP99[$kind]}" "${OBAD[$kind]}"
+done
+echo "load average after the HTTP runs: $(cut -d' ' -f1-3 /proc/loadavg) (other processes skew every figure)"
+echo "(bad = non-200 + wrong answers + transport errors, summed over runs; open = --rate at half the max, latency from the intended send time)"
+
+if [[ $MICRO == 1 ]]; then
+  echo
+  echo "Engine micro-benchmarks (idrecon-bench-engine):"
+  "$BIN/idrecon-bench-engine" --benchmark_out="$WORK/micro.json" --benchmark_out_format=json \
+    --benchmark_format=console >"$WORK/micro.txt" 2>&1 || { cat "$WORK/micro.txt"; exit 1; }
+  grep '^# index' "$WORK/micro.txt" || true
+  if command -v jq >/dev/null; then
+    # real_time is the mean wall time of one op on one thread; throughput of
+    # all threads together = threads / real_time.
+    printf '%-34s %10s %10s %10s %14s\n' benchmark "mean ns" "p50 ns" "p99 ns" "ops/s (all thr)"
+    jq -r '.benchmarks[] | select(.p50_ns != null) |
+      [(.name | sub("/iterations:[0-9]+"; "") | sub("/real_time"; "")), .real_time, .p50_ns, .p99_ns, .threads] |
+      @tsv' "$WORK/micro.json" |
+      awk -F'\t' '{printf "%-34s %10.0f %10.0f %10.0f %14.0f\n", $1, $2, $3, $4, $5 * 1e9 / $2}'
+  else
+    grep -v '^#' "$WORK/micro.txt"
+  fi
+fi
