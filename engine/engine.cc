@@ -73,6 +73,15 @@ class Engine::Impl {
   Status RestoreContact(const ContactRow& row);
   Status RestoreLink(ContactId secondary, ContactId primary);
   void ForEachContact(const std::function<void(const ContactRow&)>& fn) const;
+  void Reserve(std::size_t contacts) {
+    // Values spread evenly over the shards by hash; 10% slack for the skew.
+    const std::size_t per_shard = contacts / email_index_.size() + contacts / email_index_.size() / 10 + 1;
+    for (std::size_t i = 0; i < email_index_.size(); ++i) {
+      StripeGuard guard(value_locks_, i, StripeLocks::kNone);
+      email_index_[i].Reserve(email_index_[i].size() + per_shard);
+      phone_index_[i].Reserve(phone_index_[i].size() + per_shard);
+    }
+  }
   void FinishRestore(Seq last_seq) {
     std::lock_guard<std::mutex> seq_lock(seq_mu_);
     last_seq_ = std::max(last_seq_, last_seq);
@@ -542,6 +551,7 @@ Status Engine::Apply(const Change& change) { return impl_->Apply(change); }
 Status Engine::RestoreContact(const ContactRow& row) { return impl_->RestoreContact(row); }
 Status Engine::RestoreLink(ContactId secondary, ContactId primary) { return impl_->RestoreLink(secondary, primary); }
 void Engine::FinishRestore(Seq last_seq) { impl_->FinishRestore(last_seq); }
+void Engine::Reserve(std::size_t contacts) { impl_->Reserve(contacts); }
 void Engine::ForEachContact(const std::function<void(const ContactRow&)>& fn) const { impl_->ForEachContact(fn); }
 std::size_t Engine::contact_count() const { return impl_->contact_count(); }
 std::size_t Engine::cluster_count() const { return impl_->cluster_count(); }

@@ -134,6 +134,9 @@ class Engine {
   Status RestoreContact(const ContactRow& row);
   Status RestoreLink(ContactId secondary, ContactId primary);
   void FinishRestore(Seq last_seq);
+  // Sizes the value index for about `contacts` more contacts, so a bulk
+  // load does not rehash as it goes (a hint; any count stays correct).
+  void Reserve(std::size_t contacts);
 
   // Calls fn(row) for every contact in id order, vacant rows included (a
   // snapshot needs them). Each row is consistent on its own; for a

@@ -42,6 +42,9 @@ class ValueIndex {
     if (!inserted) overflow_.emplace(std::string(value), id);
   }
 
+  // Makes room for `n` values without rehashing (bulk loads).
+  void Reserve(std::size_t n) { main_.reserve(n); }
+
   std::size_t size() const { return main_.size() + overflow_.size(); }
   std::size_t collisions() const { return overflow_.size(); }
 

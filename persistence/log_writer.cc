@@ -29,12 +29,17 @@ Status LogWriter::Stop() {
 }
 
 void LogWriter::Append(const Change& change) {
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!error_.ok()) return;  // nothing after a failed commit can become durable
     pending_.Add(change);
+    // Only a sleeping writer needs a (futex) wake-up; a committing one takes
+    // whatever is pending when its commit ends.
+    wake = writer_sleeping_;
+    writer_sleeping_ = false;
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void LogWriter::WhenDurable(Seq seq, Callback done) {
@@ -85,7 +90,11 @@ void LogWriter::Run() {
   LogBatch batch;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    wake_.wait(lock, [&] { return !pending_.empty() || stopping_ || trim_request_ > stats_.trimmed_through; });
+    while (pending_.empty() && !stopping_ && trim_request_ <= stats_.trimmed_through) {
+      writer_sleeping_ = true;
+      wake_.wait(lock);
+      writer_sleeping_ = false;
+    }
     if (pending_.empty() && trim_request_ > stats_.trimmed_through && error_.ok()) {
       const Seq upto = trim_request_;
       lock.unlock();

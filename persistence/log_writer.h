@@ -103,6 +103,7 @@ class LogWriter final : public ChangeSink {
   Stats stats_;                             // guarded by mu_
   bool stopping_ = false;                   // guarded by mu_
   Seq trim_request_ = 0;                    // guarded by mu_
+  bool writer_sleeping_ = false;            // guarded by mu_; Append wakes it only then
   bool started_ = false;
   std::thread thread_;
 };

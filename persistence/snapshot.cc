@@ -140,7 +140,10 @@ Status WriteSnapshot(const Engine& engine, Seq last_seq, const std::string& dir,
 Status LoadSnapshot(const std::string& path, Engine* engine, SnapshotInfo* info) {
   MappedFile file;
   if (Status s = file.Open(path); !s.ok()) return s;
-  const std::string_view bytes = file.bytes();
+  return LoadSnapshotBytes(file.bytes(), path, engine, info);
+}
+
+Status LoadSnapshotBytes(std::string_view bytes, const std::string& path, Engine* engine, SnapshotInfo* info) {
   auto bad = [&](const std::string& why) { return Status::Corruption("snapshot " + path + ": " + why); };
   if (bytes.size() < kHeaderBytes + 4) return bad("file is too short (" + std::to_string(bytes.size()) + " bytes)");
   if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) return bad("not an idrecon snapshot (bad magic)");
@@ -150,6 +153,7 @@ Status LoadSnapshot(const std::string& path, Engine* engine, SnapshotInfo* info)
   const auto count = GetLE<std::uint64_t>(body.data() + 16);
 
   std::vector<std::pair<ContactId, ContactId>> links;
+  if (count <= bytes.size() / 30) engine->Reserve(static_cast<std::size_t>(count));  // a sane count only
   std::size_t pos = kHeaderBytes;
   for (std::uint64_t i = 0; i < count; ++i) {
     if (body.size() - pos < 30) return bad("contact " + std::to_string(i + 1) + " is cut short");

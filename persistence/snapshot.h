@@ -25,6 +25,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/engine.h"
@@ -51,6 +52,9 @@ Status WriteSnapshot(const Engine& engine, Seq last_seq, const std::string& dir,
 // reason if the file is damaged; then `engine` is unusable and must be
 // discarded.
 Status LoadSnapshot(const std::string& path, Engine* engine, SnapshotInfo* info);
+// The same from snapshot bytes already in memory (fuzzing, tests); `path`
+// only names the source in messages and in info->path.
+Status LoadSnapshotBytes(std::string_view bytes, const std::string& path, Engine* engine, SnapshotInfo* info);
 
 // Snapshots in `dir`, newest (highest seq) first. Ignores temporary files.
 Status ListSnapshots(const std::string& dir, std::vector<SnapshotInfo>* out);

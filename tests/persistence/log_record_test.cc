@@ -25,6 +25,17 @@ TEST(Crc32cTest, KnownVector) {
   EXPECT_EQ(crc32c::Value("123456789"), 0xE3069283u);
 }
 
+TEST(Crc32cTest, HardwareAndPortableAgree) {
+  std::string data;
+  for (int i = 0; i < 1000; ++i) data.push_back(static_cast<char>(i * 131 + 7));
+  for (std::size_t start = 0; start < 9; ++start) {
+    for (std::size_t len : {0u, 1u, 7u, 8u, 9u, 63u, 500u}) {
+      EXPECT_EQ(crc32c::Extend(0x1234, data.data() + start, len), crc32c::ExtendPortable(0x1234, data.data() + start, len))
+          << start << " " << len;
+    }
+  }
+}
+
 TEST(LogRecordTest, KeyIsBigEndianAndRoundTrips) {
   const auto key = EncodeLogKey(0x0102030405060708ull);
   EXPECT_EQ(std::string(key.data(), 8), std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8));
