@@ -98,6 +98,12 @@ void Checkpointer::Run() {
     } else {
       stats_.last_error = s.ToString();
     }
+    if (options_.on_checkpoint) {
+      const Seq written = stats_.last_snapshot_seq;
+      lock.unlock();
+      options_.on_checkpoint(s, written);
+      lock.lock();
+    }
   }
 }
 

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -35,6 +36,9 @@ class Checkpointer {
     std::uint64_t every_changes = 1'000'000;  // 0: never by count
     std::uint64_t every_seconds = 300;        // 0: never by time
     std::size_t keep = 2;
+    // Called on the checkpointer's thread after each background checkpoint
+    // (for logging): Ok with the snapshot's seq, or the error. Optional.
+    std::function<void(const Status&, Seq)> on_checkpoint;
   };
 
   struct Stats {

@@ -46,7 +46,13 @@ Status Recover(const std::string& snapshot_dir, const MutationLog& log, const En
   if (!e) e = make_engine();
 
   Seq seq = report->snapshot.last_seq;
-  if (Status s = CatchUp(log, e.get(), &seq, &report->replayed, max_seq); !s.ok()) return s;
+  if (Status s = CatchUp(log, e.get(), &seq, &report->replayed, max_seq); !s.ok()) {
+    // Say why the snapshots could not help: that is usually the real cause.
+    if (report->warnings.empty() || !s.IsCorruption()) return s;
+    std::string message = s.message();
+    for (const std::string& w : report->warnings) message += "; " + w;
+    return Status::Corruption(message);
+  }
   report->last_seq = seq;
   report->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   *engine = std::move(e);

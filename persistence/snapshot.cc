@@ -189,6 +189,23 @@ Status LoadSnapshotBytes(std::string_view bytes, const std::string& path, Engine
   return Status::Ok();
 }
 
+Status RemoveSnapshotTemporaries(const std::string& dir, int* removed) {
+  *removed = 0;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return ErrnoStatus("list " + dir, errno);
+  std::vector<std::string> doomed;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.starts_with("snapshot-") && name.ends_with(".snap.tmp")) doomed.push_back(dir + "/" + name);
+  }
+  ::closedir(d);
+  for (const std::string& path : doomed) {
+    if (::unlink(path.c_str()) != 0) return ErrnoStatus("remove " + path, errno);
+    ++*removed;
+  }
+  return Status::Ok();
+}
+
 Status ListSnapshots(const std::string& dir, std::vector<SnapshotInfo>* out) {
   out->clear();
   DIR* d = ::opendir(dir.c_str());

@@ -56,6 +56,11 @@ Status LoadSnapshot(const std::string& path, Engine* engine, SnapshotInfo* info)
 // only names the source in messages and in info->path.
 Status LoadSnapshotBytes(std::string_view bytes, const std::string& path, Engine* engine, SnapshotInfo* info);
 
+// Deletes snapshot temporaries ("snapshot-*.snap.tmp") a crash during a
+// checkpoint left in `dir`; only the holder of the data directory's lock
+// may call it. `removed` counts them.
+Status RemoveSnapshotTemporaries(const std::string& dir, int* removed);
+
 // Snapshots in `dir`, newest (highest seq) first. Ignores temporary files.
 Status ListSnapshots(const std::string& dir, std::vector<SnapshotInfo>* out);
 

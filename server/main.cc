@@ -30,6 +30,7 @@
 #include "persistence/log_writer.h"
 #include "persistence/mutation_log.h"
 #include "persistence/recovery.h"
+#include "persistence/snapshot.h"
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/logger.h"
@@ -97,6 +98,12 @@ int Serve(const Config& config, const Logger& log) {
     log.Error(s.message(), {{"data_dir", config.data_dir}});
     return 1;
   }
+  int stale = 0;
+  if (Status s = idrecon::RemoveSnapshotTemporaries(config.data_dir, &stale); !s.ok()) {
+    log.Warn("cannot remove a stale snapshot temporary", {{"error", s.ToString()}});
+  } else if (stale > 0) {
+    log.Info("removed snapshot temporaries left by a crash", {{"count", stale}});
+  }
   idrecon::MutationLog::Options log_options;
   log_options.sync = config.sync;
   log_options.max_map_bytes = static_cast<std::size_t>(config.log_max_mib) << 20;
@@ -134,6 +141,13 @@ int Serve(const Config& config, const Logger& log) {
   idrecon::Checkpointer::Options checkpoint_options;
   checkpoint_options.every_changes = config.snapshot_every_changes;
   checkpoint_options.every_seconds = config.snapshot_every_seconds;
+  checkpoint_options.on_checkpoint = [&log](const Status& s, idrecon::Seq seq) {
+    if (s.ok()) {
+      log.Info("snapshot written", {{"seq", seq}});
+    } else {
+      log.Error("snapshot failed; the log keeps every change, a later checkpoint retries", {{"error", s.ToString()}});
+    }
+  };
   idrecon::Checkpointer checkpointer(config.data_dir, mutation_log.get(), &writer, make_engine(nullptr),
                                      checkpoint_options);
   checkpointer.Start();
