@@ -73,7 +73,7 @@ void CheckInvariants(const Engine& engine) {
   ASSERT_EQ(engine.cluster_count(), primaries);
 }
 
-TEST(EngineConcurrencyTest, ConcurrentRequestsAreLinearizableInSeqOrder) {
+void CheckLinearizable(std::size_t stripes) {
   const char* env = std::getenv("IDRECON_SEED");
   const std::uint64_t seed = env ? std::strtoull(env, nullptr, 10) : std::random_device{}();
   std::cout << "[ seed ] IDRECON_SEED=" << seed << "\n";
@@ -85,7 +85,7 @@ TEST(EngineConcurrencyTest, ConcurrentRequestsAreLinearizableInSeqOrder) {
   // serial replay produces identical rows.
   ManualClock clock(1'700'000'000'000);
   OrderCheckingSink sink;
-  Engine engine(Engine::Options{&clock, &sink, 8, nullptr});
+  Engine engine(Engine::Options{&clock, &sink, stripes, nullptr});
 
   std::vector<std::vector<Recorded>> per_thread(kThreads);
   std::vector<std::thread> threads;
@@ -142,6 +142,10 @@ TEST(EngineConcurrencyTest, ConcurrentRequestsAreLinearizableInSeqOrder) {
   std::cout << "[ info ] " << engine.contact_count() << " contacts, " << engine.cluster_count()
             << " clusters, " << mutating.size() << " mutating requests\n";
 }
+
+TEST(EngineConcurrencyTest, ConcurrentRequestsAreLinearizableInSeqOrder) { CheckLinearizable(8); }
+// One stripe: the configuration the server uses on 2 cores.
+TEST(EngineConcurrencyTest, LinearizableWithASingleLockStripe) { CheckLinearizable(1); }
 
 // Many threads racing to introduce the same brand-new values: exactly one
 // primary per value, however the race goes.
