@@ -63,10 +63,13 @@ const Logger& ServerLog() {
   return logger;
 }
 
-// Sent, as is, to a connection over the limit.
-constexpr std::string_view kTooManyConnections =
-    "HTTP/1.1 503 Service Unavailable\r\nServer: idrecon\r\nContent-Type: application/json\r\n"
-    "Content-Length: 48\r\nConnection: close\r\n\r\n{\"error\":\"too many connections; try again later\"}";
+// Sent, as is, to a connection over the limit. Content-Length is computed
+// from the body, so the framing cannot drift from the text.
+constexpr std::string_view kTooManyConnectionsBody = R"({"error":"too many connections; try again later"})";
+const std::string kTooManyConnections =
+    "HTTP/1.1 503 Service Unavailable\r\nServer: idrecon\r\nContent-Type: application/json\r\nContent-Length: " +
+    std::to_string(kTooManyConnectionsBody.size()) + "\r\nConnection: close\r\n\r\n" +
+    std::string(kTooManyConnectionsBody);
 
 class Session;
 
