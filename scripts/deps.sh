@@ -8,6 +8,7 @@ PACKAGES=(
   libboost1.81-dev libsimdjson-dev liblmdb-dev libgtest-dev libgmock-dev libbenchmark-dev
   sqlite3 postgresql
   python3 python3-jsonschema python3-yaml prometheus
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -44,4 +44,12 @@ class JsonWriter {
 // Appends `value` as a quoted, escaped JSON string.
 void AppendJsonString(std::string& out, std::string_view value);
 
+// True when `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+// `s` with every byte that is not part of a well-formed UTF-8 sequence
+// replaced by U+FFFD, for echoing unvalidated client input (a request
+// target) in a JSON message.
+std::string ReplaceInvalidUtf8(std::string_view s);
+
 }  // namespace idrecon

@@ -160,7 +160,10 @@ bool ParseContactId(std::string_view text, ContactId* id) {
 
 HttpResponse HandleGetContact(std::string_view id_text, ServiceContext& context) {
   ContactId id = 0;
-  if (!ParseContactId(id_text, &id)) return ErrorResponse(404, "no contact with id '" + std::string(id_text) + "'");
+  if (!ParseContactId(id_text, &id)) {
+    // The id is the client's bytes, not validated: keep the JSON valid UTF-8.
+    return ErrorResponse(404, "no contact with id '" + ReplaceInvalidUtf8(id_text) + "'");
+  }
   ContactRow row;
   const Status s = context.engine.GetContact(id, &row);
   if (s.IsNotFound()) return ErrorResponse(404, "no contact with id " + std::to_string(id));
@@ -224,7 +227,7 @@ HttpResponse RouteAuthorized(const HttpRequest& request, std::string_view path, 
       return HandleGetContact(id_text, context);
     }
   }
-  return ErrorResponse(404, "no such endpoint: " + std::string(path));
+  return ErrorResponse(404, "no such endpoint: " + ReplaceInvalidUtf8(path));
 }
 
 std::string_view EndpointOf(std::string_view path) {

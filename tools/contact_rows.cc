@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "engine/engine.h"
+#include "server/json_writer.h"
 #include "tools/csv_reader.h"
 #include "tools/timestamp_parser.h"
 
@@ -178,6 +179,12 @@ Status ParseContactCsv(std::string_view csv, bool strict, ContactRows* out, CsvP
         }
         if (phone.size() > kMaxPhoneBytes) {
           reason = "phoneNumber is longer than " + std::to_string(kMaxPhoneBytes) + " bytes";
+          return;
+        }
+        // SPEC §2 refuses invalid UTF-8 at /identify; an import must not
+        // store what the server could not then show in a JSON response.
+        if (!IsValidUtf8(email) || !IsValidUtf8(phone)) {
+          reason = std::string(IsValidUtf8(email) ? "phoneNumber" : "email") + " is not valid UTF-8";
           return;
         }
         if (row.id < seen.size() && seen[row.id]) {

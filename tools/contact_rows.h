@@ -18,7 +18,8 @@
 //     1..4294967295 or repeats an earlier row's, linkedId is not such an
 //     integer or null, linkPrecedence is not "primary"/"secondary", a
 //     timestamp does not parse (timestamp_parser.h) or a required one is
-//     null, both email and phone are null, or a value is over SPEC §2's limit;
+//     null, both email and phone are null, a value is over SPEC §2's limit
+//     or is not valid UTF-8;
 //   - with `strict`, the first malformed row ends the parse with
 //     InvalidArgument (line and reason) and nothing is returned.
 // Rows are returned in file order; strings live in the ContactRows' store.

@@ -65,7 +65,11 @@ bool CsvReader::Next(std::vector<CsvField>* fields, Status* status) {
         span.begin = start;
         span.length = raw.size();
       }
-      if (pos_ < data_.size() && data_[pos_] != ',' && data_[pos_] != '\n' && data_[pos_] != '\r') {
+      // A CR here must end the record (CRLF, or CR at the end of the input):
+      // a lone CR is text after the quote, not a field separator.
+      const bool cr_ends_record =
+          pos_ < data_.size() && data_[pos_] == '\r' && (pos_ + 1 == data_.size() || data_[pos_ + 1] == '\n');
+      if (pos_ < data_.size() && data_[pos_] != ',' && data_[pos_] != '\n' && !cr_ends_record) {
         *status = Status::InvalidArgument("line " + std::to_string(next_line_) + ": text after a closing quote");
         SkipLine();
         return false;

@@ -57,6 +57,17 @@ TEST(JsonWriterTest, Utf8AndDelPassThroughUnchanged) {
   EXPECT_EQ(Quoted("/<>'"), R"("/<>'")");
 }
 
+TEST(JsonWriterTest, Utf8Validation) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("ascii \x7F \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF"));
+  for (std::string_view bad : {"\x80", "\xC3", "\xC0\xAF", "\xC1\xBF", "\xE0\x80\xAF", "\xED\xA0\x80",
+                               "\xF0\x80\x80\xAF", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xFF", "a\xE2\x82"}) {
+    EXPECT_FALSE(IsValidUtf8(bad)) << ::testing::PrintToString(bad);
+  }
+  EXPECT_EQ(ReplaceInvalidUtf8("a\xFF\xC3\xA9\xE2\x82"), "a\xEF\xBF\xBD\xC3\xA9\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(ReplaceInvalidUtf8("plain"), "plain");
+}
+
 TEST(JsonWriterTest, ObjectsArraysAndCommas) {
   std::string out;
   JsonWriter json(out);

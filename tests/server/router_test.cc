@@ -171,6 +171,16 @@ TEST_F(RouterTest, UnknownPathIs404) {
   EXPECT_EQ(Call("GET", "/nope?x=\"1\"").body, R"({"error":"no such endpoint: /nope"})");
 }
 
+// Found by fuzz/http_request_fuzzer.cc: a request target is raw client bytes
+// (Beast accepts obs-text, 0x80-0xFF), and echoing it in a 404 message made
+// the body invalid UTF-8, i.e. not JSON. Invalid bytes now become U+FFFD.
+TEST_F(RouterTest, NotFoundMessagesStayValidUtf8) {
+  EXPECT_EQ(Call("GET", "/nope\xAF../x").body, "{\"error\":\"no such endpoint: /nope\xEF\xBF\xBD../x\"}");
+  EXPECT_EQ(Call("GET", "/contacts/1\xC3").body, "{\"error\":\"no contact with id '1\xEF\xBF\xBD'\"}");
+  // Well-formed UTF-8 is echoed as sent.
+  EXPECT_EQ(Call("GET", "/caf\xC3\xA9").body, "{\"error\":\"no such endpoint: /caf\xC3\xA9\"}");
+}
+
 TEST_F(RouterTest, WrongMethodIs405WithAllow) {
   struct Case {
     std::string_view method, target, allow;

@@ -77,6 +77,29 @@ TEST(CsvReaderTest, QuotesNullsLinesAndErrors) {
   EXPECT_TRUE(s.ok());
 }
 
+// Found while fuzzing CSV import: a lone CR after a closing quote acted as a
+// field separator ("a"<CR>b read as two fields). Only CRLF (or CR at the end
+// of the input) may follow a quoted field, besides ',' and LF.
+TEST(CsvReaderTest, LoneCrAfterAClosingQuoteIsAnError) {
+  std::vector<CsvField> f;
+  Status s;
+  CsvReader bad("\"a\"\rb,c\nd\n");
+  EXPECT_FALSE(bad.Next(&f, &s));
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(s.message().find("text after a closing quote"), std::string::npos) << s.message();
+  ASSERT_TRUE(bad.Next(&f, &s)) << s.ToString();  // the reader goes on with the next line
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].text, "d");
+
+  for (std::string_view ok : {"\"a\"\r\n", "\"a\"\r", "\"a\",\"b\"\r\n"}) {
+    CsvReader reader(ok);
+    ASSERT_TRUE(reader.Next(&f, &s)) << s.ToString();
+    EXPECT_EQ(f[0].text, "a");
+    EXPECT_FALSE(reader.Next(&f, &s));
+    EXPECT_TRUE(s.ok());
+  }
+}
+
 TEST(Sha256Test, KnownVectors) {
   EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -130,6 +153,27 @@ TEST(ContactCsvTest, MalformedRowsAreReportedWithLineAndReason) {
   Status s = ParseContactCsv(csv, true, &strict_rows, &strict_result);
   EXPECT_TRUE(s.IsInvalidArgument());
   EXPECT_EQ(s.message().rfind("line 3: ", 0), 0u) << s.message();
+}
+
+// Found while fuzzing CSV import (fuzz/csv_import_fuzzer.cc): a Latin-1
+// value was imported as is, and the server then answered /contacts and
+// /identify with bodies that are not valid UTF-8 (not JSON). Such a row is
+// now malformed, like /identify's 400 for invalid UTF-8 (SPEC §2).
+TEST(ContactCsvTest, InvalidUtf8ValuesAreMalformed) {
+  const std::string csv = std::string(kHeader) +
+                          "1,111,caf\xE9@x,,primary,2026-01-01 00:00:00+00,2026-01-01 00:00:00+00,\n"  // 2: email
+                          "2,\xC3,b@x,,primary,2026-01-01 00:00:00+00,2026-01-01 00:00:00+00,\n"      // 3: phone
+                          "3,333,caf\xC3\xA9@x,,primary,2026-01-01 00:00:00+00,2026-01-01 00:00:00+00,\n";
+  ContactRows rows;
+  CsvParseResult result;
+  ASSERT_TRUE(ParseContactCsv(csv, false, &rows, &result).ok());
+  ASSERT_EQ(rows.rows.size(), 1u);
+  EXPECT_EQ(rows.rows[0].email, "caf\xC3\xA9@x");
+  ASSERT_EQ(result.malformed.size(), 2u);
+  EXPECT_EQ(result.malformed[0].line, 2u);
+  EXPECT_EQ(result.malformed[0].what, "email is not valid UTF-8");
+  EXPECT_EQ(result.malformed[1].line, 3u);
+  EXPECT_EQ(result.malformed[1].what, "phoneNumber is not valid UTF-8");
 }
 
 InputRow R(ContactId id, std::string_view email, std::string_view phone, ContactId linked, bool secondary,
