@@ -8,6 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <atomic>
 #include <thread>
 
@@ -21,6 +24,22 @@ namespace idrecon {
 namespace {
 
 using testing::TempDir;
+
+// The backup must run in another process (LMDB forbids opening one
+// environment twice in a process), and fork() without exec() is not safe
+// under ThreadSanitizer with threads running: so the test binary re-executes
+// itself, and this hook, run before main(), does the backup and exits.
+const bool kBackupChild = [] {
+  const char* src = std::getenv("IDRECON_BACKUP_CHILD_SRC");
+  const char* dst = std::getenv("IDRECON_BACKUP_CHILD_DST");
+  if (src == nullptr || dst == nullptr) return false;
+  BackupReport r;
+  const Status s = BackupDataDir(src, dst, &r);
+  std::printf("%llu %llu\n", static_cast<unsigned long long>(r.log_last_seq),
+              static_cast<unsigned long long>(r.snapshots));
+  std::fflush(stdout);
+  ::_exit(s.ok() ? 0 : 1);
+}();
 
 std::vector<std::string> Dump(const Engine& e) {
   std::vector<std::string> rows;
@@ -68,27 +87,16 @@ TEST(BackupTest, CopyTakenDuringWritesIsAConsistentDataDirectory) {
   // The backup runs in another process, as idrecon-tool would: LMDB forbids
   // opening one environment twice in the same process.
   const std::string out = dst.path() + "/copy";
-  int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    BackupReport r;
-    const Status cs = BackupDataDir(src.path(), out, &r);
-    const Seq last = cs.ok() ? r.log_last_seq : 0;
-    const std::uint64_t snaps = cs.ok() ? r.snapshots : 0;
-    if (::write(fds[1], &last, sizeof(last)) != sizeof(last) || ::write(fds[1], &snaps, sizeof(snaps)) != sizeof(snaps)) {
-      ::_exit(2);
-    }
-    ::_exit(cs.ok() ? 0 : 1);
-  }
-  ::close(fds[1]);
+  std::string command = "IDRECON_BACKUP_CHILD_SRC='" + src.path() + "' IDRECON_BACKUP_CHILD_DST='" + out +
+                        "' /proc/" + std::to_string(::getpid()) + "/exe";
+  FILE* child = ::popen(command.c_str(), "r");
+  ASSERT_NE(child, nullptr);
+  unsigned long long last = 0, snaps = 0;
+  const bool read_ok = std::fscanf(child, "%llu %llu", &last, &snaps) == 2;
+  const int status = ::pclose(child);
   BackupReport backup;
-  const bool read_ok = ::read(fds[0], &backup.log_last_seq, sizeof(Seq)) == sizeof(Seq) &&
-                       ::read(fds[0], &backup.snapshots, sizeof(std::uint64_t)) == sizeof(std::uint64_t);
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(child, &status, 0);
+  backup.log_last_seq = last;
+  backup.snapshots = snaps;
   stop = true;
   load.join();
   ASSERT_TRUE(read_ok);
