@@ -71,6 +71,15 @@ class ContactStore {
   ContactId Allocate(Contact** slot);
   void Publish(ContactId id) { next_id_.store(id + 1, std::memory_order_release); }
 
+  // Allocates now the chunks that ids below `end` will use (serialised like
+  // Allocate), so Prefault can populate them before their first use.
+  void ReserveIds(ContactId end);
+  // Asks the kernel to back the already allocated chunks of ids [begin, end)
+  // with memory now (MADV_POPULATE_WRITE), so the thread that fills them
+  // does not stop at every page fault: a bulk restore runs it on another
+  // core. It changes no byte, so it may run concurrently with anything.
+  void Prefault(ContactId begin, ContactId end) const;
+
   // Precondition: 1 <= id < end().
   Contact& Get(ContactId id) const {
     return chunks_[id >> kChunkShift].load(std::memory_order_acquire)[id & (kChunkSize - 1)];

@@ -29,10 +29,7 @@
 #include <mutex>
 #include <string>
 
-#include "engine/contact_store.h"
-#include "engine/stripe_locks.h"
-#include "engine/string_arena.h"
-#include "engine/value_index.h"
+#include "engine/engine_impl.h"
 
 namespace idrecon {
 
@@ -47,145 +44,7 @@ namespace {
 
 Status ChangesRefused() { return Status::Unavailable("this request would change data, and changes are refused"); }
 
-std::uint64_t DefaultValueHash(std::string_view s) { return std::hash<std::string_view>{}(s); }
-
-// Value stripes use the high half of the hash; shards' hash maps use it all.
-std::uint64_t StripeKey(std::uint64_t hash) { return hash >> 32; }
-
 }  // namespace
-
-class Engine::Impl {
- public:
-  explicit Impl(const Options& o)
-      : clock_(o.clock),
-        sink_(o.sink),
-        hash_(o.value_hash ? o.value_hash : &DefaultValueHash),
-        value_locks_(o.lock_stripes),
-        cluster_locks_(o.lock_stripes),
-        email_index_(value_locks_.size()),
-        phone_index_(value_locks_.size()) {}
-
-  Status Identify(const IdentifyQuery& query, IdentifyOutcome* out);
-  Status GetContact(ContactId id, ContactRow* out) const;
-  // GetContact without the vacant check (ForEachContact shows every id).
-  Status ReadRow(ContactId id, ContactRow* out) const;
-  Status Apply(const Change& change);
-  Status RestoreContact(const ContactRow& row);
-  Status RestoreLink(ContactId secondary, ContactId primary);
-  void ForEachContact(const std::function<void(const ContactRow&)>& fn) const;
-  void Reserve(std::size_t contacts) {
-    // Values spread evenly over the shards by hash; 10% slack for the skew.
-    const std::size_t per_shard = contacts / email_index_.size() + contacts / email_index_.size() / 10 + 1;
-    for (std::size_t i = 0; i < email_index_.size(); ++i) {
-      StripeGuard guard(value_locks_, i, StripeLocks::kNone);
-      email_index_[i].Reserve(email_index_[i].size() + per_shard);
-      phone_index_[i].Reserve(phone_index_[i].size() + per_shard);
-    }
-  }
-  void FinishRestore(Seq last_seq) {
-    std::lock_guard<std::mutex> seq_lock(seq_mu_);
-    last_seq_ = std::max(last_seq_, last_seq);
-  }
-
-  std::size_t contact_count() const { return store_.size(); }
-  std::size_t cluster_count() const { return clusters_.load(std::memory_order_relaxed); }
-  Seq last_seq() const {
-    std::lock_guard<std::mutex> lock(seq_mu_);
-    return last_seq_;
-  }
-
- private:
-  // A value of the request with its hash and stripe; empty = absent.
-  struct Value {
-    std::string_view bytes;
-    std::uint64_t hash = 0;
-    std::size_t stripe = StripeLocks::kNone;
-    // The arena copy of these bytes, when a live contact already holds them
-    // (0: none). A new contact reuses it instead of storing the bytes again.
-    StringRef known = 0;
-  };
-
-  Value MakeValue(std::string_view bytes) const {
-    Value v;
-    v.bytes = bytes;
-    if (!bytes.empty()) {
-      v.hash = hash_(bytes);
-      v.stripe = value_locks_.StripeOf(StripeKey(v.hash));
-    }
-    return v;
-  }
-
-  // Also records the found contact's arena copy in v.known (see Value).
-  ContactId FindInIndex(const std::vector<ValueIndex>& index, Value& v, bool email) const {
-    if (v.bytes.empty()) return 0;
-    const ContactId found = index[v.stripe].Find(v.bytes, v.hash, [&](ContactId id) {
-      const Contact& c = store_.Get(id);
-      return arena_.View(email ? c.email : c.phone);
-    });
-    if (found != 0) v.known = email ? store_.Get(found).email : store_.Get(found).phone;
-    return found;
-  }
-
-  // Root of `id`'s set, with path halving. Safe without locks: `parent` only
-  // ever moves to an ancestor, and sets only grow.
-  ContactId FindRoot(ContactId id) const {
-    for (;;) {
-      Contact& c = store_.Get(id);
-      ContactId p = c.parent.load(std::memory_order_acquire);
-      if (p == id) return id;
-      ContactId gp = store_.Get(p).parent.load(std::memory_order_acquire);
-      if (gp != p) c.parent.compare_exchange_weak(p, gp, std::memory_order_acq_rel);
-      id = gp;
-    }
-  }
-
-  bool IsRoot(ContactId id) const { return store_.Get(id).parent.load(std::memory_order_acquire) == id; }
-
-  std::size_t ClusterStripe(ContactId root) const {
-    return root == 0 ? StripeLocks::kNone : cluster_locks_.StripeOf(root);
-  }
-
-  // True when `a` is older than `b` (SPEC §1: createdAt, then id).
-  bool Older(ContactId a, ContactId b) const {
-    const Millis ta = store_.Get(a).created_at, tb = store_.Get(b).created_at;
-    return ta != tb ? ta < tb : a < b;
-  }
-
-  // Sequencer: call with seq_mu_ held.
-  Millis NowLocked() {
-    last_time_ = std::max(last_time_, clock_->NowMillis());
-    return last_time_;
-  }
-
-  // Under the sequencer: allocate, fill and publish a contact; log it.
-  ContactId CreateContactLocked(const Value& email, const Value& phone, ContactId primary, Millis now,
-                                std::uint32_t flags, Seq* seq) {
-    return CreateContactLockedWithSink(email, phone, primary, now, flags, seq, sink_);
-  }
-  ContactId CreateContactLockedWithSink(const Value& email, const Value& phone, ContactId primary, Millis now,
-                                        std::uint32_t flags, Seq* seq, ChangeSink* sink);
-  // Under both roots' cluster locks: demoted's members join survivor's cluster.
-  void MergeLocked(ContactId survivor, ContactId demoted, Millis now, Seq seq);
-  // Under the root's cluster lock.
-  void BuildView(ContactId root, ClusterView* view) const;
-
-  Clock* const clock_;
-  ChangeSink* const sink_;
-  std::uint64_t (*const hash_)(std::string_view);
-
-  mutable StripeLocks value_locks_;
-  mutable StripeLocks cluster_locks_;
-  std::vector<ValueIndex> email_index_;  // shard i guarded by value_locks_ stripe i
-  std::vector<ValueIndex> phone_index_;  // likewise
-
-  ContactStore store_;
-  StringArena arena_;  // appended under seq_mu_
-  std::atomic<std::size_t> clusters_{0};
-
-  mutable std::mutex seq_mu_;  // the sequencer
-  Seq last_seq_ = 0;           // guarded by seq_mu_
-  Millis last_time_ = 0;       // guarded by seq_mu_; createdAt never decreases
-};
 
 ContactId Engine::Impl::CreateContactLockedWithSink(const Value& email, const Value& phone, ContactId primary,
                                                     Millis now, std::uint32_t flags, Seq* seq, ChangeSink* sink) {
@@ -283,7 +142,16 @@ Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) 
   }
   Value email = MakeValue(email_bytes);
   Value phone = MakeValue(phone_bytes);
-  *out = IdentifyOutcome{};
+  // Reset, keeping the vectors' capacity: a caller that reuses its outcome
+  // allocates nothing per request.
+  out->cluster.primary_id = 0;
+  out->cluster.emails.clear();
+  out->cluster.phone_numbers.clear();
+  out->cluster.secondary_ids.clear();
+  out->depends_on_seq = 0;
+  out->first_change_seq = 0;
+  out->created_contact = false;
+  out->merged = false;
 
   StripeGuard value_guard(value_locks_, email.stripe, phone.stripe);
   const ContactId by_email = FindInIndex(email_index_, email, true);
@@ -476,64 +344,6 @@ Status Engine::Impl::Apply(const Change& change) {
   return Status::Ok();
 }
 
-Status Engine::Impl::RestoreContact(const ContactRow& row) {
-  const ContactId end = store_.end();
-  auto corrupt = [&](const std::string& why) {
-    return Status::Corruption("snapshot contact " + std::to_string(row.id) + ": " + why);
-  };
-  if (row.id != end) return corrupt("expected id " + std::to_string(end));
-  if (row.email.empty() && row.phone.empty() && !row.deleted_at) return corrupt("neither email nor phone");
-  if (row.email.size() > kMaxEmailBytes || row.phone.size() > kMaxPhoneBytes) return corrupt("value over its limit");
-  const bool live = !row.deleted_at.has_value();
-  Value email = MakeValue(row.email);
-  Value phone = MakeValue(row.phone);
-  StripeGuard value_guard(value_locks_, email.stripe, phone.stripe);
-  const bool email_is_new = live && !email.bytes.empty() && FindInIndex(email_index_, email, true) == 0;
-  const bool phone_is_new = live && !phone.bytes.empty() && FindInIndex(phone_index_, phone, false) == 0;
-  ContactId id;
-  {
-    std::lock_guard<std::mutex> seq_lock(seq_mu_);
-    Contact* c = nullptr;
-    id = store_.Allocate(&c);
-    c->created_at = row.created_at;
-    c->updated_at = row.updated_at;
-    c->deleted_at = live ? Contact::kNotDeleted : *row.deleted_at;
-    c->deleted_link = live ? 0 : row.linked_id;
-    c->email = email.known != 0 ? email.known : arena_.Append(email.bytes);
-    c->phone = phone.known != 0 ? phone.known : arena_.Append(phone.bytes);
-    c->flags = (email_is_new ? Contact::kFirstEmailCarrier : 0u) | (phone_is_new ? Contact::kFirstPhoneCarrier : 0u);
-    c->next = id;
-    c->last_seq = 0;
-    c->parent.store(id, std::memory_order_relaxed);
-    store_.Publish(id);
-    last_time_ = std::max({last_time_, row.created_at, row.updated_at});
-  }
-  if (live) clusters_.fetch_add(1, std::memory_order_relaxed);
-  if (email_is_new) email_index_[email.stripe].Insert(email.bytes, email.hash, id);
-  if (phone_is_new) phone_index_[phone.stripe].Insert(phone.bytes, phone.hash, id);
-  return Status::Ok();
-}
-
-Status Engine::Impl::RestoreLink(ContactId secondary, ContactId primary) {
-  const ContactId end = store_.end();
-  if (secondary == 0 || secondary >= end || primary == 0 || primary >= end || secondary == primary) {
-    return Status::Corruption("snapshot link " + std::to_string(secondary) + " -> " + std::to_string(primary) +
-                              " names a missing contact");
-  }
-  Contact& s = store_.Get(secondary);
-  Contact& p = store_.Get(primary);
-  if (!IsRoot(primary) || !IsRoot(secondary) || s.next != secondary ||
-      s.deleted_at != Contact::kNotDeleted || p.deleted_at != Contact::kNotDeleted) {
-    return Status::Corruption("snapshot link " + std::to_string(secondary) + " -> " + std::to_string(primary) +
-                              " does not join a lone live contact to a live primary");
-  }
-  StripeGuard guard(cluster_locks_, ClusterStripe(secondary), ClusterStripe(primary));
-  s.parent.store(primary, std::memory_order_release);
-  std::swap(s.next, p.next);
-  clusters_.fetch_sub(1, std::memory_order_relaxed);
-  return Status::Ok();
-}
-
 void Engine::Impl::ForEachContact(const std::function<void(const ContactRow&)>& fn) const {
   const ContactId end = store_.end();
   ContactRow row;
@@ -552,6 +362,7 @@ Status Engine::RestoreContact(const ContactRow& row) { return impl_->RestoreCont
 Status Engine::RestoreLink(ContactId secondary, ContactId primary) { return impl_->RestoreLink(secondary, primary); }
 void Engine::FinishRestore(Seq last_seq) { impl_->FinishRestore(last_seq); }
 void Engine::Reserve(std::size_t contacts) { impl_->Reserve(contacts); }
+Status Engine::RestoreAll(const RowSource& rows) { return impl_->RestoreAll(rows); }
 void Engine::ForEachContact(const std::function<void(const ContactRow&)>& fn) const { impl_->ForEachContact(fn); }
 std::size_t Engine::contact_count() const { return impl_->contact_count(); }
 std::size_t Engine::cluster_count() const { return impl_->cluster_count(); }

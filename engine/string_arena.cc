@@ -3,6 +3,8 @@
 #include <cstring>
 #include <new>
 
+#include "engine/large_pages.h"
+
 namespace idrecon {
 
 StringArena::StringArena() : chunks_(new std::atomic<char*>[kMaxChunks]) {
@@ -10,7 +12,7 @@ StringArena::StringArena() : chunks_(new std::atomic<char*>[kMaxChunks]) {
 }
 
 StringArena::~StringArena() {
-  for (std::size_t i = 0; i < chunk_count_; ++i) delete[] chunks_[i].load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < chunk_count_; ++i) FreeLarge(chunks_[i].load(std::memory_order_relaxed), kChunkBytes);
 }
 
 StringRef StringArena::Append(std::string_view s) {
@@ -18,7 +20,9 @@ StringRef StringArena::Append(std::string_view s) {
   if (s.size() > kMaxStringBytes) s = s.substr(0, kMaxStringBytes);  // callers enforce far smaller limits
   if (used_in_last_ + s.size() > kChunkBytes) {
     if (chunk_count_ == kMaxChunks) throw std::bad_alloc();
-    chunks_[chunk_count_].store(new char[kChunkBytes], std::memory_order_release);
+    // Huge pages from the second chunk on (see large_pages.h).
+    chunks_[chunk_count_].store(static_cast<char*>(AllocateLarge(kChunkBytes, chunk_count_ > 0)),
+                                std::memory_order_release);
     ++chunk_count_;
     used_in_last_ = 0;
   }

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -20,6 +21,7 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include "engine/change.h"
+#include "engine/large_pages.h"
 
 namespace idrecon {
 
@@ -31,9 +33,7 @@ class ValueIndex {
     auto it = main_.find(hash);
     if (it == main_.end()) return 0;  // by the invariant, overflow_ cannot hold it either
     if (value_of(it->second) == value) return it->second;
-    if (overflow_.empty()) return 0;
-    auto o = overflow_.find(std::string(value));
-    return o == overflow_.end() ? 0 : o->second;
+    return FindCollided(value);
   }
 
   // Precondition: Find(value, hash) returned 0.
@@ -41,6 +41,20 @@ class ValueIndex {
     auto [it, inserted] = main_.try_emplace(hash, id);
     if (!inserted) overflow_.emplace(std::string(value), id);
   }
+
+  // Bulk restore (Engine::RestoreAll), called per hash in ascending id
+  // order: makes `id` the owner of `hash` unless an earlier id owns it, and
+  // returns the owner. The caller confirms the owner's bytes equal its own;
+  // when they do not (a collision) it uses FindCollided/InsertCollided.
+  ContactId ClaimHash(std::uint64_t hash, ContactId id) { return main_.try_emplace(hash, id).first->second; }
+  // Among values whose hash is owned by a different value: the contact that
+  // holds `value` (0: none). Precondition for InsertCollided: it returned 0.
+  ContactId FindCollided(std::string_view value) const {
+    if (overflow_.empty()) return 0;
+    auto o = overflow_.find(std::string(value));
+    return o == overflow_.end() ? 0 : o->second;
+  }
+  void InsertCollided(std::string_view value, ContactId id) { overflow_.emplace(std::string(value), id); }
 
   // Makes room for `n` values without rehashing (bulk loads).
   void Reserve(std::size_t n) { main_.reserve(n); }
@@ -55,7 +69,9 @@ class ValueIndex {
     std::size_t operator()(std::uint64_t h) const { return static_cast<std::size_t>(h); }
   };
 
-  boost::unordered_flat_map<std::uint64_t, ContactId, PassThroughHash> main_;
+  boost::unordered_flat_map<std::uint64_t, ContactId, PassThroughHash, std::equal_to<std::uint64_t>,
+                            LargePageAllocator<std::pair<const std::uint64_t, ContactId>>>
+      main_;
   std::unordered_map<std::string, ContactId> overflow_;
 };
 

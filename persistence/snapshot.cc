@@ -70,7 +70,9 @@ class MappedFile {
     }
     size_ = static_cast<std::size_t>(st.st_size);
     if (size_ > 0) {
-      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      // MAP_POPULATE: map every page now, in one call, rather than fault
+      // them in one by one as the loader walks the file.
+      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
       if (p == MAP_FAILED) {
         const int err = errno;
         ::close(fd);
@@ -152,35 +154,50 @@ Status LoadSnapshotBytes(std::string_view bytes, const std::string& path, Engine
   const auto last_seq = GetLE<std::uint64_t>(body.data() + 8);
   const auto count = GetLE<std::uint64_t>(body.data() + 16);
 
-  std::vector<std::pair<ContactId, ContactId>> links;
-  if (count <= bytes.size() / 30) engine->Reserve(static_cast<std::size_t>(count));  // a sane count only
+  // Check the framing of every row and remember where each starts; the
+  // engine then reads them (twice, from several threads) through the
+  // offsets. 30 bytes is the smallest row.
+  if (count > (body.size() - kHeaderBytes) / 30) return bad("contact count " + std::to_string(count) + " does not fit");
+  std::vector<std::uint64_t> offsets(static_cast<std::size_t>(count) + 1);
   std::size_t pos = kHeaderBytes;
   for (std::uint64_t i = 0; i < count; ++i) {
+    offsets[i + 1] = pos;
     if (body.size() - pos < 30) return bad("contact " + std::to_string(i + 1) + " is cut short");
-    ContactRow row;
-    row.id = static_cast<ContactId>(i + 1);
-    row.created_at = GetLE<std::int64_t>(body.data() + pos);
-    row.updated_at = GetLE<std::int64_t>(body.data() + pos + 8);
-    const auto deleted = GetLE<std::int64_t>(body.data() + pos + 16);
-    if (deleted != kNoDeletion) row.deleted_at = deleted;
-    row.linked_id = GetLE<std::uint32_t>(body.data() + pos + 24);
     pos += 28;
-    for (std::string_view* field : {&row.email, &row.phone}) {
-      if (body.size() - pos < 2) return bad("contact " + std::to_string(row.id) + " is cut short");
+    for (int field = 0; field < 2; ++field) {
+      if (body.size() - pos < 2) return bad("contact " + std::to_string(i + 1) + " is cut short");
       const auto len = GetLE<std::uint16_t>(body.data() + pos);
       pos += 2;
-      if (body.size() - pos < len) return bad("contact " + std::to_string(row.id) + " is cut short");
-      *field = body.substr(pos, len);
+      if (body.size() - pos < len) return bad("contact " + std::to_string(i + 1) + " is cut short");
       pos += len;
     }
-    row.is_primary = row.linked_id == 0;
-    if (Status s = engine->RestoreContact(row); !s.ok()) return bad(s.message());
-    if (row.linked_id != 0 && !row.deleted_at) links.emplace_back(row.id, row.linked_id);
   }
   if (pos != body.size()) return bad(std::to_string(body.size() - pos) + " stray bytes after the last contact");
-  for (const auto& [secondary, primary] : links) {
-    if (Status s = engine->RestoreLink(secondary, primary); !s.ok()) return bad(s.message());
-  }
+
+  class SnapshotRows : public RowSource {
+   public:
+    SnapshotRows(std::string_view body, const std::vector<std::uint64_t>& offsets) : body_(body), offsets_(offsets) {}
+    std::size_t count() const override { return offsets_.size() - 1; }
+    void Read(ContactId id, ContactRow* row) const override {
+      const char* p = body_.data() + offsets_[id];
+      row->created_at = GetLE<std::int64_t>(p);
+      row->updated_at = GetLE<std::int64_t>(p + 8);
+      const auto deleted = GetLE<std::int64_t>(p + 16);
+      if (deleted != kNoDeletion) row->deleted_at = deleted;
+      row->linked_id = GetLE<std::uint32_t>(p + 24);
+      row->is_primary = row->linked_id == 0;
+      p += 28;
+      const auto email_len = GetLE<std::uint16_t>(p);
+      row->email = std::string_view(p + 2, email_len);
+      p += 2 + email_len;
+      row->phone = std::string_view(p + 2, GetLE<std::uint16_t>(p));
+    }
+
+   private:
+    std::string_view body_;
+    const std::vector<std::uint64_t>& offsets_;
+  };
+  if (Status s = engine->RestoreAll(SnapshotRows(body, offsets)); !s.ok()) return bad(s.message());
   engine->FinishRestore(last_seq);
   info->path = path;
   info->last_seq = last_seq;

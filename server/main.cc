@@ -118,18 +118,24 @@ int Serve(const Config& config, const Logger& log) {
   // beats 1024 stripes (cache misses dominate, contention is low); with more
   // cores the stripes let requests on different clusters run in parallel.
   const std::size_t lock_stripes = std::thread::hardware_concurrency() <= 2 ? 1 : 1024;
-  auto make_engine = [lock_stripes](idrecon::ChangeSink* sink) {
-    return [sink, lock_stripes] {
+  // Startup recovery may use every core to load the snapshot; the
+  // checkpointer's private engine (built in the background while serving)
+  // uses one.
+  auto make_engine = [lock_stripes](idrecon::ChangeSink* sink, unsigned restore_threads) {
+    return [sink, lock_stripes, restore_threads] {
       idrecon::Engine::Options options;
       options.clock = &idrecon::SystemClock::Instance();
       options.sink = sink;
       options.lock_stripes = lock_stripes;
+      options.restore_threads = restore_threads;
       return std::make_unique<idrecon::Engine>(options);
     };
   };
   std::unique_ptr<idrecon::Engine> engine;
   idrecon::RecoveryReport report;
-  if (Status s = idrecon::Recover(config.data_dir, *mutation_log, make_engine(&writer), &engine, &report); !s.ok()) {
+  if (Status s = idrecon::Recover(config.data_dir, *mutation_log,
+                                   make_engine(&writer, std::max(1u, std::thread::hardware_concurrency())), &engine,
+                                   &report); !s.ok()) {
     log.Error("cannot recover the data directory", {{"data_dir", config.data_dir}, {"error", s.ToString()}});
     return 1;
   }
@@ -153,7 +159,7 @@ int Serve(const Config& config, const Logger& log) {
       log.Error("snapshot failed; the log keeps every change, a later checkpoint retries", {{"error", s.ToString()}});
     }
   };
-  idrecon::Checkpointer checkpointer(config.data_dir, mutation_log.get(), &writer, make_engine(nullptr),
+  idrecon::Checkpointer checkpointer(config.data_dir, mutation_log.get(), &writer, make_engine(nullptr, 1),
                                      checkpoint_options);
   checkpointer.Start();
 

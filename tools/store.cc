@@ -1,5 +1,8 @@
 #include "tools/store.h"
 
+#include <algorithm>
+#include <thread>
+
 #include <sys/stat.h>
 
 namespace idrecon::tools {
@@ -28,6 +31,8 @@ std::unique_ptr<Engine> Store::NewEngine(ChangeSink* sink) {
   Engine::Options options;
   options.clock = &SystemClock::Instance();
   options.sink = sink;
+  // Offline tools have the machine to themselves: load snapshots on every core.
+  options.restore_threads = std::max(1u, std::thread::hardware_concurrency());
   return std::make_unique<Engine>(options);
 }
 
