@@ -117,7 +117,7 @@ std::string LogFailure(const ServiceContext& context) {
 HttpResponse HandleIdentify(const HttpRequest& request, ServiceContext& context) {
   IdentifyRequest parsed;
   if (Status s = ParseIdentifyRequest(request.body, &parsed); !s.ok()) return EngineErrorResponse(s);
-  IdentifyOutcome outcome;
+  thread_local IdentifyOutcome outcome;  // reused: its vectors keep their capacity
   IdentifyQuery query{parsed.email, parsed.phone};
   // After a failed commit memory is ahead of the disk: nothing new may be
   // accepted, but a request that changes nothing can still be answered.
