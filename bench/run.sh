@@ -94,7 +94,7 @@ load() {
   stop_server
   if [[ -z $line || $alive == no || $line != *" errors=0 "* || $line != *" wrong=0 "* || $line == *cut_off=1* ]]; then
     echo "run.sh: trouble in $kind run $run (server alive at the end: $alive); harness and server said:" >&2
-    tail -5 "$STEM.load.err" "$STEM.err" >&2
+    tail -n 5 "$STEM.load.err" "$STEM.err" >&2
   fi
   [[ -n $line ]] || line="qps=0 p50_us=0 p99_us=0 non200=0 wrong=0 errors=1"
   echo "$line"

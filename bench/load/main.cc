@@ -123,8 +123,11 @@ std::string BuildRequest(const Shared& shared, const std::string& body) {
 }
 
 // One exchange on `socket`. Returns the status, or 0 on a transport error.
+// *keep_alive is false when the server said it closes the connection after
+// this response (e.g. its --max-requests-per-connection): not an error, the
+// caller reconnects.
 net::awaitable<unsigned> Exchange(tcp::socket& socket, beast::flat_buffer& buffer, const std::string& request,
-                                  std::string* body, ThreadStats& stats) {
+                                  std::string* body, bool* keep_alive, ThreadStats& stats) {
   boost::system::error_code ec;
   co_await net::async_write(socket, net::buffer(request), net::redirect_error(net::use_awaitable, ec));
   if (!ec) {
@@ -133,6 +136,7 @@ net::awaitable<unsigned> Exchange(tcp::socket& socket, beast::flat_buffer& buffe
     co_await http::async_read(socket, buffer, parser, net::redirect_error(net::use_awaitable, ec));
     if (!ec) {
       *body = std::move(parser.get().body());
+      *keep_alive = parser.get().keep_alive();
       co_return parser.get().result_int();
     }
   }
@@ -167,10 +171,22 @@ net::awaitable<void> PreloadConnection(Shared& shared, ThreadStats& stats) {
       std::lock_guard<std::mutex> lock(shared.workload_mu);
       req = shared.workload.NextNewCustomer();
     }
-    const unsigned status = co_await Exchange(socket, buffer, BuildRequest(shared, req.body), &body, stats);
+    bool keep_alive = true;
+    const unsigned status =
+        co_await Exchange(socket, buffer, BuildRequest(shared, req.body), &body, &keep_alive, stats);
     if (status == 0) {
       ++stats.errors;
       co_return;
+    }
+    if (!keep_alive) {  // the server closes this one: take a new connection
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      socket = tcp::socket(executor);
+      if (!co_await Connect(socket, shared.endpoint, stats)) {
+        ++stats.errors;
+        co_return;
+      }
+      buffer.clear();
     }
     if (status != 200) ++stats.non_200[status];
     shared.preload_done.fetch_add(1);
@@ -225,8 +241,11 @@ net::awaitable<void> LoadConnection(Shared& shared, ThreadStats& stats, unsigned
     }
     const Clock::time_point sent = Clock::now();
     const Clock::time_point from = open_loop ? intended : sent;
-    const unsigned status = co_await Exchange(socket, buffer, BuildRequest(shared, req.body), &body, stats);
+    bool keep_alive = true;
+    const unsigned status =
+        co_await Exchange(socket, buffer, BuildRequest(shared, req.body), &body, &keep_alive, stats);
     const Clock::time_point done = Clock::now();
+    if (!keep_alive) connected = false;  // reconnect before the next request
     ++stats.sent_total;
     if (open_loop) intended += interval;
     const bool measured = from >= shared.measure_start && from < shared.measure_end;
