@@ -35,9 +35,10 @@ void LogWriter::Append(const Change& change) {
     if (!error_.ok()) return;  // nothing after a failed commit can become durable
     pending_.Add(change);
     // Only a sleeping writer needs a (futex) wake-up; a committing one takes
-    // whatever is pending when its commit ends.
-    wake = writer_sleeping_;
-    writer_sleeping_ = false;
+    // whatever is pending when its commit ends. With caller commits nobody
+    // is woken: the caller calls CommitPending.
+    wake = writer_sleeping_ && !caller_commits_;
+    if (wake) writer_sleeping_ = false;
   }
   if (wake) wake_.notify_one();
 }
@@ -86,67 +87,102 @@ void LogWriter::Fail(const Status& error, std::unique_lock<std::mutex>& lock) {
   lock.lock();
 }
 
+bool LogWriter::ShouldScheduleCommit() { return !commit_scheduled_.exchange(true, std::memory_order_acq_rel); }
+
+void LogWriter::CommitPending() {
+  // Cleared first (acq_rel: see every Append whose caller saw it set), so an
+  // Append that misses this commit schedules the next one.
+  commit_scheduled_.exchange(false, std::memory_order_acq_rel);
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!pending_.empty() && !committing_ && error_.ok()) CommitLocked(lock);
+}
+
+void LogWriter::CommitLocked(std::unique_lock<std::mutex>& lock) {
+  committing_ = true;
+  std::swap(batch_, pending_);
+  lock.unlock();
+
+  const auto start = std::chrono::steady_clock::now();
+  Status s = log_->Append(batch_);
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+
+  lock.lock();
+  committing_ = false;
+  if (!s.ok()) {
+    batch_.Clear();
+    Fail(s, lock);
+    return;
+  }
+  stats_.commits++;
+  stats_.changes += batch_.size();
+  stats_.commit_micros += static_cast<std::uint64_t>(micros);
+  std::size_t bucket = 0;
+  while (bucket < kCommitLatencyBounds.size() && static_cast<double>(micros) / 1e6 > kCommitLatencyBounds[bucket]) {
+    ++bucket;
+  }
+  stats_.commit_latency_counts[bucket]++;
+  if (batch_.size() > stats_.max_batch) stats_.max_batch = batch_.size();
+  const Seq durable = batch_.last_seq();
+  durable_seq_.store(durable, std::memory_order_release);
+  batch_.Clear();
+  if (waiters_.empty() || waiters_.begin()->first > durable) return;
+  std::vector<Callback> ready;
+  auto end = waiters_.upper_bound(durable);
+  for (auto it = waiters_.begin(); it != end; ++it) ready.push_back(std::move(it->second));
+  waiters_.erase(waiters_.begin(), end);
+  lock.unlock();
+  for (auto& cb : ready) cb(Status::Ok());
+  lock.lock();
+}
+
 void LogWriter::Run() {
-  LogBatch batch;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    while (pending_.empty() && !stopping_ && trim_request_ <= stats_.trimmed_through) {
-      writer_sleeping_ = true;
-      wake_.wait(lock);
-      writer_sleeping_ = false;
+    if (committing_) {  // a CommitPending caller is at it; look again soon
+      wake_.wait_for(lock, std::chrono::milliseconds(1));
+      continue;
     }
-    if (pending_.empty() && trim_request_ > stats_.trimmed_through && error_.ok()) {
+    if (!pending_.empty() && (!caller_commits_ || stopping_)) {
+      CommitLocked(lock);
+      continue;
+    }
+    if (pending_.empty() && trim_request_ > stats_.trimmed_through) {
+      if (!error_.ok()) {  // after a failure: no more log writes
+        trim_request_ = stats_.trimmed_through;
+        continue;
+      }
       const Seq upto = trim_request_;
+      committing_ = true;  // a trim is an LMDB write transaction too: no commit meanwhile
       lock.unlock();
       Status t = log_->TrimThrough(upto);
       lock.lock();
+      committing_ = false;
       if (t.ok()) {
         stats_.trimmed_through = upto;
       } else {
         stats_.last_trim_error = t.ToString();
         trim_request_ = stats_.trimmed_through;  // retried at the next request
       }
+      // A CommitPending during the trim left its changes: commit them now.
+      if (!pending_.empty() && error_.ok()) CommitLocked(lock);
       continue;
     }
-    if (pending_.empty()) {
-      if (stopping_) break;  // everything is committed
-      trim_request_ = stats_.trimmed_through;  // after a failure: no more log writes
+    if (stopping_ && pending_.empty()) break;  // everything is committed
+    if (caller_commits_) {
+      // The safety net. Appends do not wake this thread, so it looks every
+      // kCallerCommitGrace and commits a batch that was already waiting at
+      // the previous look: nobody committed it for a whole period.
+      const Seq first = pending_.empty() ? 0 : pending_.first_seq();
+      wake_.wait_for(lock, caller_commit_grace_);
+      if (first != 0 && !committing_ && !pending_.empty() && pending_.first_seq() == first && error_.ok()) {
+        CommitLocked(lock);
+      }
       continue;
     }
-    std::swap(batch, pending_);
-    lock.unlock();
-
-    const auto start = std::chrono::steady_clock::now();
-    Status s = log_->Append(batch);
-    const auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
-
-    lock.lock();
-    if (!s.ok()) {
-      batch.Clear();
-      Fail(s, lock);
-      if (stopping_) break;
-      continue;
-    }
-    stats_.commits++;
-    stats_.changes += batch.size();
-    stats_.commit_micros += static_cast<std::uint64_t>(micros);
-    std::size_t bucket = 0;
-    while (bucket < kCommitLatencyBounds.size() && static_cast<double>(micros) / 1e6 > kCommitLatencyBounds[bucket]) {
-      ++bucket;
-    }
-    stats_.commit_latency_counts[bucket]++;
-    if (batch.size() > stats_.max_batch) stats_.max_batch = batch.size();
-    const Seq durable = batch.last_seq();
-    durable_seq_.store(durable, std::memory_order_release);
-    batch.Clear();
-    std::vector<Callback> ready;
-    auto end = waiters_.upper_bound(durable);
-    for (auto it = waiters_.begin(); it != end; ++it) ready.push_back(std::move(it->second));
-    waiters_.erase(waiters_.begin(), end);
-    lock.unlock();
-    for (auto& cb : ready) cb(Status::Ok());
-    lock.lock();
+    writer_sleeping_ = true;
+    wake_.wait(lock);
+    writer_sleeping_ = false;
   }
 }
 

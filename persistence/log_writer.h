@@ -13,13 +13,25 @@
 // every waiter and every later WhenDurable with that error, and error()
 // reports it until the process restarts and recovers from disk.
 //
+// Who commits. By default the writer thread does. With SetCallerCommits
+// (used by a `--sync nosync` server, whose commits take ~15 µs and never wait
+// for the disk) Append does not wake the writer; the caller commits by calling
+// CommitPending soon after, on its own thread — an HTTP I/O thread, which
+// saves the two thread switches per change (wake the writer, post the answer
+// back) that otherwise cost more CPU than the commit itself. The writer
+// thread then only trims, commits what is left at Stop, and, as a safety net,
+// commits anything left pending for a whole kCallerCommitGrace. Commits
+// never overlap (one committer at a time, in seq order), whoever runs them.
+//
 // Thread-safety: all public methods are thread-safe. Callbacks run on the
-// writer thread, or inline in WhenDurable when the answer is already known;
-// they must be quick (post work elsewhere) and must not call Stop.
+// thread that committed (the writer's, or a CommitPending caller's), or
+// inline in WhenDurable when the answer is already known; they must be quick
+// (post work elsewhere) and must not call Stop or CommitPending.
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -61,6 +73,27 @@ class LogWriter final : public ChangeSink {
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;
 
+  // How often the writer looks for changes no caller committed (the safety
+  // net of caller commits): a change waits at most about twice this.
+  static constexpr std::chrono::milliseconds kCallerCommitGrace{5};
+
+  // See "Who commits" above. Call before Start. `grace` replaces
+  // kCallerCommitGrace (tests).
+  void SetCallerCommits(bool on, std::chrono::milliseconds grace = kCallerCommitGrace) {
+    caller_commits_ = on;
+    caller_commit_grace_ = grace;
+  }
+  bool caller_commits() const { return caller_commits_; }
+  // With caller commits, after an Append: true when no CommitPending is
+  // scheduled yet — the caller must then arrange one call (soon, on a thread
+  // that may spend a commit's time); false when one is already on its way
+  // and will take this change too. Lets many changes share one commit.
+  bool ShouldScheduleCommit();
+  // Commits everything pending, on the calling thread, unless another
+  // thread is committing (it then takes what is pending when it finishes).
+  // Runs the ready waiters' callbacks here. Must not be called from a callback.
+  void CommitPending();
+
   // Starts the writer thread. `durable_seq` is the last seq the recovered
   // state covers (all of it is on disk); the next Append carries
   // durable_seq + 1. The writer may be the engine's sink before Start, as
@@ -89,6 +122,10 @@ class LogWriter final : public ChangeSink {
 
  private:
   void Run();
+  // With `lock` held, committing_ false, pending_ not empty and no error:
+  // commits pending_ (the lock is released during the write and the
+  // callbacks) and completes the waiters it made durable.
+  void CommitLocked(std::unique_lock<std::mutex>& lock);
   void Fail(const Status& error, std::unique_lock<std::mutex>& lock);
 
   MutationLog* const log_;
@@ -104,6 +141,11 @@ class LogWriter final : public ChangeSink {
   bool stopping_ = false;                   // guarded by mu_
   Seq trim_request_ = 0;                    // guarded by mu_
   bool writer_sleeping_ = false;            // guarded by mu_; Append wakes it only then
+  bool committing_ = false;                 // guarded by mu_; a commit or trim is running
+  LogBatch batch_;                          // owned by whoever set committing_
+  bool caller_commits_ = false;             // set before Start
+  std::chrono::milliseconds caller_commit_grace_ = kCallerCommitGrace;  // set before Start
+  std::atomic<bool> commit_scheduled_{false};  // see ShouldScheduleCommit
   bool started_ = false;
   std::thread thread_;
 };

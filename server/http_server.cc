@@ -254,12 +254,17 @@ class Session : public std::enable_shared_from_this<Session> {
     LogWriter* log = durability_;
     if (log == nullptr || response.durable_after <= log->durable_seq()) return SendResponse(std::move(response));
     const Seq seq = response.durable_after;
-    log->WhenDurable(seq, [self = shared_from_this(), response = std::move(response)](const Status& status) {
-      net::post(self->stream_.get_executor(), [self, response, status]() mutable {
+    log->WhenDurable(seq, [self = shared_from_this(), response = std::move(response)](const Status& status) mutable {
+      net::post(self->stream_.get_executor(), [self, response = std::move(response), status]() mutable {
         if (!status.ok()) response = ErrorResponse(503, "the change could not be made durable: " + status.message());
         self->SendResponse(std::move(response));
       });
     });
+    // nosync: this I/O thread commits, once the requests already queued on
+    // it have run (so their changes share the commit); see LogWriter.
+    if (log->caller_commits() && log->ShouldScheduleCommit()) {
+      net::post(stream_.get_executor(), [log] { log->CommitPending(); });
+    }
   }
 
   // An error the connection cannot recover from: answer, then close.
