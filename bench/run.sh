@@ -100,6 +100,10 @@ load() {
   echo "$line"
 }
 
+# CPU time the hypervisor gave to other guests ("steal", /proc/stat): on a
+# shared VM it moves every figure more than any code change.
+cpu_ticks() { awk '/^cpu / {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
+read -r STEAL_BEFORE TOTAL_BEFORE < <(cpu_ticks)
 echo "== $(nproc) CPUs; load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 KINDS=(null nosync fsync)
 declare -A QPS P50 P99 BAD OQPS OP50 OP99 OBAD RATE
@@ -138,7 +142,10 @@ for kind in "${KINDS[@]}"; do
   printf '%-8s | %9.0f %8s %8s %9s %8s | %9s %10s %10s %10s\n' "$kind" "${QPS[$kind]}" "${P50[$kind]}" "${P99[$kind]}" \
     "$ratio" "${BAD[$kind]}" "${RATE[$kind]}" "${OP50[$kind]}" "${OP99[$kind]}" "${OBAD[$kind]}"
 done
-echo "load average after the HTTP runs: $(cut -d' ' -f1-3 /proc/loadavg) (other processes skew every figure)"
+read -r STEAL_AFTER TOTAL_AFTER < <(cpu_ticks)
+STOLEN=$(awk -v s=$((STEAL_AFTER - STEAL_BEFORE)) -v t=$((TOTAL_AFTER - TOTAL_BEFORE)) 'BEGIN {printf "%.0f", t ? 100 * s / t : 0}')
+echo "load average after the HTTP runs: $(cut -d' ' -f1-3 /proc/loadavg) (other processes skew every figure);" \
+  "CPU stolen by the hypervisor during them: ${STOLEN}% (above a few %, the figures say little)"
 echo "(bad = non-200 + wrong answers + transport errors, summed over runs; open = --rate at half the max, latency from the intended send time)"
 
 if [[ $MICRO == 1 ]]; then
