@@ -15,6 +15,7 @@ void LogWriter::Start(Seq durable_seq) {
   if (started_) return;
   started_ = true;
   durable_seq_.store(durable_seq, std::memory_order_release);
+  written_seq_ = durable_seq;
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -103,17 +104,32 @@ void LogWriter::CommitLocked(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
 
   const auto start = std::chrono::steady_clock::now();
-  Status s = log_->Append(batch_);
+  bool io_failed = false;
+  Status s = log_->Append(batch_, &io_failed);
   const auto micros =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
 
   lock.lock();
-  committing_ = false;
   if (!s.ok()) {
     batch_.Clear();
+    // The previous commit (deferred meta sync) was waiting for this one's
+    // sync. If LMDB refused this one before any I/O (map full), a sync
+    // still makes the previous one durable and its clients get their
+    // answers. If this one's writes or sync failed, the previous one is in
+    // doubt (a second fdatasync after a failed one may report success for
+    // pages that never reached the disk), so its waiters fail with the rest.
+    if (!io_failed && written_seq_ > durable_seq()) {
+      const Seq previous = written_seq_;
+      lock.unlock();
+      const Status synced = log_->Sync();
+      lock.lock();
+      if (synced.ok()) PublishDurable(previous, lock);
+    }
+    committing_ = false;
     Fail(s, lock);
     return;
   }
+  committing_ = false;
   stats_.commits++;
   stats_.changes += batch_.size();
   stats_.commit_micros += static_cast<std::uint64_t>(micros);
@@ -123,9 +139,35 @@ void LogWriter::CommitLocked(std::unique_lock<std::mutex>& lock) {
   }
   stats_.commit_latency_counts[bucket]++;
   if (batch_.size() > stats_.max_batch) stats_.max_batch = batch_.size();
-  const Seq durable = batch_.last_seq();
-  durable_seq_.store(durable, std::memory_order_release);
+  // With a deferred meta sync this commit's data sync made the previous
+  // commit durable; its own records become durable at the next sync.
+  const Seq written = batch_.last_seq();
   batch_.Clear();
+  if (log_->defers_meta_sync()) {
+    const Seq previous = written_seq_;
+    written_seq_ = written;
+    PublishDurable(previous, lock);
+  } else {
+    written_seq_ = written;
+    PublishDurable(written, lock);
+  }
+}
+
+void LogWriter::SyncLocked(std::unique_lock<std::mutex>& lock) {
+  committing_ = true;
+  const Seq written = written_seq_;
+  lock.unlock();
+  Status s = log_->Sync();
+  lock.lock();
+  committing_ = false;
+  if (!s.ok()) return Fail(s, lock);
+  stats_.meta_syncs++;
+  PublishDurable(written, lock);
+}
+
+void LogWriter::PublishDurable(Seq durable, std::unique_lock<std::mutex>& lock) {
+  if (durable <= durable_seq()) return;
+  durable_seq_.store(durable, std::memory_order_release);
   if (waiters_.empty() || waiters_.begin()->first > durable) return;
   std::vector<Callback> ready;
   auto end = waiters_.upper_bound(durable);
@@ -145,6 +187,12 @@ void LogWriter::Run() {
     }
     if (!pending_.empty() && (!caller_commits_ || stopping_)) {
       CommitLocked(lock);
+      continue;
+    }
+    if (pending_.empty() && written_seq_ > durable_seq() && error_.ok()) {
+      // Deferred meta sync and nothing to commit that would carry it: sync
+      // now rather than keep the last commits waiting for the next change.
+      SyncLocked(lock);
       continue;
     }
     if (pending_.empty() && trim_request_ > stats_.trimmed_through) {

@@ -8,6 +8,11 @@
 // queued while the previous commit ran, so under load many requests share
 // one fsync and an idle server commits a lone change at once.
 //
+// Over a log that defers its meta sync (MutationLog::defers_meta_sync: one
+// device flush per commit instead of two) a commit's changes become durable
+// when the next commit's sync completes; when nothing is pending to carry it,
+// the writer thread syncs at once. durable_seq and the waiters follow that.
+//
 // Errors are sticky (LevelDB's background error): after a failed commit the
 // in-memory state is ahead of the disk, so the writer stops writing, fails
 // every waiter and every later WhenDurable with that error, and error()
@@ -61,6 +66,7 @@ class LogWriter final : public ChangeSink {
     std::uint64_t changes = 0;          // records in them
     std::uint64_t commit_micros = 0;    // total time spent committing
     std::uint64_t max_batch = 0;
+    std::uint64_t meta_syncs = 0;       // Syncs of a deferred-meta-sync log with nothing to commit
     Seq trimmed_through = 0;
     std::string last_trim_error;
     // Commits per latency bucket (not cumulative); the last is "slower".
@@ -127,6 +133,12 @@ class LogWriter final : public ChangeSink {
   // callbacks) and completes the waiters it made durable.
   void CommitLocked(std::unique_lock<std::mutex>& lock);
   void Fail(const Status& error, std::unique_lock<std::mutex>& lock);
+  // With `lock` held and committing_ false: syncs the log so that
+  // written_seq_ becomes durable (deferred meta sync, nothing pending).
+  void SyncLocked(std::unique_lock<std::mutex>& lock);
+  // With `lock` held: advances durable_seq to `durable` (if higher) and runs
+  // the callbacks of the waiters it completes (the lock is released meanwhile).
+  void PublishDurable(Seq durable, std::unique_lock<std::mutex>& lock);
 
   MutationLog* const log_;
   std::atomic<Seq> durable_seq_{0};
@@ -141,7 +153,8 @@ class LogWriter final : public ChangeSink {
   bool stopping_ = false;                   // guarded by mu_
   Seq trim_request_ = 0;                    // guarded by mu_
   bool writer_sleeping_ = false;            // guarded by mu_; Append wakes it only then
-  bool committing_ = false;                 // guarded by mu_; a commit or trim is running
+  bool committing_ = false;                 // guarded by mu_; a commit, sync or trim is running
+  Seq written_seq_ = 0;                     // guarded by mu_; last seq committed (durable or not)
   LogBatch batch_;                          // owned by whoever set committing_
   bool caller_commits_ = false;             // set before Start
   std::chrono::milliseconds caller_commit_grace_ = kCallerCommitGrace;  // set before Start

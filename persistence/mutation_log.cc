@@ -26,6 +26,7 @@ Status MutationLog::Open(const std::string& dir, const Options& options, std::un
   if (Status s = LmdbStatus(mdb_env_set_maxdbs(log->env_, 4), "set max dbs"); !s.ok()) return s;
   unsigned flags = MDB_NOTLS;
   if (!options.sync) flags |= MDB_NOSYNC;
+  if (options.sync && options.defer_meta_sync) flags |= MDB_NOMETASYNC;
   if (Status s = LmdbStatus(mdb_env_open(log->env_, dir.c_str(), flags, 0644), "open " + dir); !s.ok()) return s;
   // LMDB may have taken a larger size recorded in the file.
   MDB_envinfo info;
@@ -46,7 +47,8 @@ MutationLog::~MutationLog() {
   if (env_ != nullptr) mdb_env_close(env_);
 }
 
-int MutationLog::TryAppend(const LogBatch& batch) {
+int MutationLog::TryAppend(const LogBatch& batch, bool* committing) {
+  *committing = false;
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
   if (rc != MDB_SUCCESS) return rc;
@@ -61,6 +63,7 @@ int MutationLog::TryAppend(const LogBatch& batch) {
     mdb_txn_abort(txn);
     return rc;
   }
+  *committing = true;
   return mdb_txn_commit(txn);  // frees the transaction whatever it returns
 }
 
@@ -75,16 +78,21 @@ Status MutationLog::GrowMap() {
   return Status::Ok();
 }
 
-Status MutationLog::Append(const LogBatch& batch) {
+Status MutationLog::Append(const LogBatch& batch, bool* io_failed) {
+  bool committing = false;
+  if (io_failed != nullptr) *io_failed = false;
   if (batch.empty()) return Status::Ok();
   for (;;) {
     // A failed transaction leaves nothing behind, so retrying after growing
     // the map is safe.
-    const int rc = TryAppend(batch);
+    const int rc = TryAppend(batch, &committing);
+    if (io_failed != nullptr) *io_failed = committing && rc != MDB_SUCCESS && rc != MDB_MAP_FULL;
     if (rc != MDB_MAP_FULL) return LmdbStatus(rc, "append to log");
     if (Status g = GrowMap(); !g.ok()) return g;
   }
 }
+
+Status MutationLog::Sync() { return LmdbStatus(mdb_env_sync(env_, 1), "sync log"); }
 
 Status MutationLog::ReadAfter(Seq after, const std::function<Status(const Change&)>& fn, Seq upto) const {
   std::shared_lock<std::shared_mutex> lock(resize_mu_);

@@ -7,6 +7,15 @@
 // MDB_NOSYNC: a process crash loses nothing, a power loss or kernel crash may
 // lose the last commits).
 //
+// Deferred meta sync (Options::defer_meta_sync, LMDB's MDB_NOMETASYNC; only
+// with sync = true): a commit syncs its data pages but writes the meta page
+// that makes them current without syncing it, so it costs one device flush
+// instead of two. Such a commit is durable only once the *next* sync of the
+// file has completed: the next Append (its data sync flushes the earlier
+// meta page too) or a Sync(). LMDB keeps the file consistent either way (a
+// power loss rolls back to the previous durable meta); the LogWriter does
+// the bookkeeping of which seqs are durable.
+//
 // When the memory map is full, Append grows it (doubling, up to
 // max_map_bytes) and retries; a map that cannot grow further is an IOError.
 //
@@ -35,6 +44,7 @@ class MutationLog {
  public:
   struct Options {
     bool sync = true;                                       // false: MDB_NOSYNC
+    bool defer_meta_sync = false;                           // MDB_NOMETASYNC; see above
     std::size_t initial_map_bytes = std::size_t{64} << 20;  // 64 MiB
     std::size_t max_map_bytes = std::size_t{1} << 40;       // 1 TiB of address space
   };
@@ -48,8 +58,22 @@ class MutationLog {
 
   // Writes every record of `batch` in one transaction and commits it. The
   // batch must continue the log: its first seq is LastSeq() + 1, unless the
-  // log is empty. On error nothing of the batch is in the log.
-  Status Append(const LogBatch& batch);
+  // log is empty. On error nothing of the batch is in the log, and `*io_failed`
+  // (if given) tells whether the commit's own writes or sync failed (true),
+  // or LMDB refused before any I/O (false: the map is full and cannot grow,
+  // which LMDB reports from page allocation, even inside mdb_txn_commit).
+  // After a refusal the file is as the previous commit left it, so a Sync
+  // can still make that one durable; after an I/O failure it cannot be
+  // trusted to (a second fdatasync may report success for pages the failed
+  // one lost).
+  Status Append(const LogBatch& batch, bool* io_failed = nullptr);
+
+  // True when an Append returns before its commit is durable (deferred meta
+  // sync): everything appended is durable only after a later Append or Sync.
+  bool defers_meta_sync() const { return options_.sync && options_.defer_meta_sync; }
+  // Flushes the file to the device (fdatasync): every commit made so far is
+  // durable when it returns Ok.
+  Status Sync();
 
   // Calls `fn` for each record with seq > `after` (and <= `upto`, unless it
   // is 0), in seq order; stops at the first error (its own, or Corruption
@@ -76,7 +100,7 @@ class MutationLog {
  private:
   MutationLog() = default;
   Status EdgeSeq(MDB_cursor_op op, Seq* seq) const;
-  int TryAppend(const LogBatch& batch);  // an LMDB return code
+  int TryAppend(const LogBatch& batch, bool* committing);  // an LMDB return code
   Status GrowMap();
 
   MDB_env* env_ = nullptr;

@@ -115,6 +115,9 @@ std::string ServiceMetrics::Render() const {
     const LogWriter::Stats stats = log_->stats();
     Header(out, "idrecon_log_commits_total", "counter", "Log transactions committed (each one sync).");
     Sample(out, "idrecon_log_commits_total", "", stats.commits);
+    Header(out, "idrecon_log_meta_syncs_total", "counter",
+           "Extra syncs that made the last commit durable when no next commit came to do it.");
+    Sample(out, "idrecon_log_meta_syncs_total", "", stats.meta_syncs);
     Header(out, "idrecon_log_changes_total", "counter", "Changes committed to the log.");
     Sample(out, "idrecon_log_changes_total", "", stats.changes);
     Header(out, "idrecon_log_changes_per_commit", "gauge", "Mean changes per commit since start (group commit).");
