@@ -25,7 +25,12 @@ Status MutationLog::Open(const std::string& dir, const Options& options, std::un
   if (Status s = LmdbStatus(mdb_env_set_mapsize(log->env_, want), "set map size"); !s.ok()) return s;
   if (Status s = LmdbStatus(mdb_env_set_maxdbs(log->env_, 4), "set max dbs"); !s.ok()) return s;
   unsigned flags = MDB_NOTLS;
-  if (!options.sync) flags |= MDB_NOSYNC;
+  // Without syncs, MDB_WRITEMAP too: a commit then writes its pages in the
+  // shared map instead of copying them out with pwrite, which made commits
+  // ~5% of a nosync server's CPU. (It maps the file writable, so a stray
+  // write could reach the log; the durability class is unchanged: the page
+  // cache holds every commit either way.)
+  if (!options.sync) flags |= MDB_NOSYNC | MDB_WRITEMAP;
   if (options.sync && options.defer_meta_sync) flags |= MDB_NOMETASYNC;
   if (Status s = LmdbStatus(mdb_env_open(log->env_, dir.c_str(), flags, 0644), "open " + dir); !s.ok()) return s;
   // LMDB may have taken a larger size recorded in the file.
@@ -187,7 +192,9 @@ Status MutationLog::TrimThrough(Seq upto) {
 std::size_t MutationLog::file_bytes() const {
   struct stat st;
   if (::stat((dir_ + "/data.mdb").c_str(), &st) != 0) return 0;
-  return static_cast<std::size_t>(st.st_size);
+  // A log opened with MDB_WRITEMAP is a sparse file as large as its map:
+  // count what it occupies.
+  return std::min(static_cast<std::size_t>(st.st_size), static_cast<std::size_t>(st.st_blocks) * 512);
 }
 
 }  // namespace idrecon

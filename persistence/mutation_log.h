@@ -5,7 +5,8 @@
 // write transaction per batch with MDB_APPEND; the commit is the durability
 // point (fsync'd unless the log was opened with sync = false, LMDB's
 // MDB_NOSYNC: a process crash loses nothing, a power loss or kernel crash may
-// lose the last commits).
+// lose the last commits; such a log is also opened MDB_WRITEMAP, which makes
+// commits cheaper and its file sparse, as large as the map).
 //
 // Deferred meta sync (Options::defer_meta_sync, LMDB's MDB_NOMETASYNC; only
 // with sync = true): a commit syncs its data pages but writes the meta page
@@ -94,7 +95,7 @@ class MutationLog {
   Status TrimThrough(Seq upto);
 
   std::size_t map_bytes() const { return map_bytes_; }
-  // Bytes of the log file on disk.
+  // Bytes the log file occupies on disk (allocated; at most its size).
   std::size_t file_bytes() const;
 
  private:

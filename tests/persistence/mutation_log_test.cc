@@ -94,6 +94,33 @@ TEST(MutationLogTest, GrowsTheMapWhenFull) {
   EXPECT_EQ(ReadAll(*log).size(), 20000u);
 }
 
+TEST(MutationLogTest, AnUnsyncedLogGrowsItsWritableMapAndReopensSynced) {
+  // sync = false maps the file writable (MDB_WRITEMAP): growing the map
+  // extends the file, and a server started later with fsync reads it all.
+  TempDir dir;
+  MutationLog::Options options;
+  options.sync = false;
+  options.initial_map_bytes = 256 << 10;
+  std::unique_ptr<MutationLog> log;
+  ASSERT_TRUE(MutationLog::Open(dir.path(), options, &log).ok());
+  const std::size_t before = log->map_bytes();
+  for (Seq s = 1; s <= 20000; s += 1000) ASSERT_TRUE(log->Append(Creates(s, s + 999, 200)).ok()) << s;
+  EXPECT_GT(log->map_bytes(), before);
+  EXPECT_EQ(ReadAll(*log).size(), 20000u);
+  EXPECT_GT(log->file_bytes(), 0u);
+  EXPECT_LE(log->file_bytes(), log->map_bytes()) << "counts allocated bytes, not the sparse size";
+  log.reset();
+  MutationLog::Options synced;
+  synced.defer_meta_sync = true;
+  ASSERT_TRUE(MutationLog::Open(dir.path(), synced, &log).ok());
+  EXPECT_EQ(ReadAll(*log).size(), 20000u);
+  ASSERT_TRUE(log->Append(Creates(20001, 20001)).ok());
+  ASSERT_TRUE(log->Sync().ok());
+  Seq last = 0;
+  ASSERT_TRUE(log->LastSeq(&last).ok());
+  EXPECT_EQ(last, 20001u);
+}
+
 TEST(MutationLogTest, AMapThatCannotGrowFailsCleanly) {
   TempDir dir;
   MutationLog::Options options;
