@@ -1,5 +1,6 @@
 #include "persistence/checkpointer.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,7 +19,10 @@ Checkpointer::~Checkpointer() { Stop(); }
 void Checkpointer::Start() {
   if (thread_.joinable()) return;
   if (options_.every_changes == 0 && options_.every_seconds == 0) return;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "idr-checkpoint");  // for top -H, perf, gdb
+    Run();
+  });
 }
 
 void Checkpointer::Stop() {

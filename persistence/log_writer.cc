@@ -1,5 +1,7 @@
 #include "persistence/log_writer.h"
 
+#include <pthread.h>
+
 #include <chrono>
 #include <utility>
 #include <vector>
@@ -16,7 +18,10 @@ void LogWriter::Start(Seq durable_seq) {
   started_ = true;
   durable_seq_.store(durable_seq, std::memory_order_release);
   written_seq_ = durable_seq;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "idr-log-writer");  // for top -H, perf, gdb
+    Run();
+  });
 }
 
 Status LogWriter::Stop() {
