@@ -19,11 +19,12 @@
 // reports it until the process restarts and recovers from disk.
 //
 // Who commits. By default the writer thread does. With SetCallerCommits
-// (used by a `--sync nosync` server, whose commits take ~15 µs and never wait
-// for the disk) Append does not wake the writer; the caller commits by calling
-// CommitPending soon after, on its own thread — an HTTP I/O thread, which
-// saves the two thread switches per change (wake the writer, post the answer
-// back) that otherwise cost more CPU than the commit itself. The writer
+// (used by a `--sync nosync` server, whose commits take a few µs and never
+// wait for the disk) Append does not wake the writer; the caller commits by
+// calling CommitPending on its own thread — the HTTP I/O thread, right after
+// the request that changed something, which saves the two thread switches
+// per change (wake the writer, post the answer back) that otherwise cost more
+// CPU than the commit itself. The writer
 // thread then only trims, commits what is left at Stop, and, as a safety net,
 // commits anything left pending for a whole kCallerCommitGrace. Commits
 // never overlap (one committer at a time, in seq order), whoever runs them.

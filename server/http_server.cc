@@ -253,6 +253,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void SendWhenDurable(HttpResponse response) {
     LogWriter* log = durability_;
     if (log == nullptr || response.durable_after <= log->durable_seq()) return SendResponse(std::move(response));
+    if (log->caller_commits()) {
+      // nosync: commit here and answer at once. Such a commit (no sync,
+      // MDB_WRITEMAP) takes a few µs, less than parking the response and
+      // posting it back; measured: p99 at 24k req/s open loop 2.6-6.7 ms ->
+      // 1.5-2.5 ms. If another thread is committing, park as below.
+      log->CommitPending();
+      if (response.durable_after <= log->durable_seq()) return SendResponse(std::move(response));
+    }
     const Seq seq = response.durable_after;
     log->WhenDurable(seq, [self = shared_from_this(), response = std::move(response)](const Status& status) mutable {
       net::post(self->stream_.get_executor(), [self, response = std::move(response), status]() mutable {
@@ -260,8 +268,8 @@ class Session : public std::enable_shared_from_this<Session> {
         self->SendResponse(std::move(response));
       });
     });
-    // nosync: this I/O thread commits, once the requests already queued on
-    // it have run (so their changes share the commit); see LogWriter.
+    // nosync, another thread was committing: this I/O thread commits again
+    // once the requests already queued on it have run; see LogWriter.
     if (log->caller_commits() && log->ShouldScheduleCommit()) {
       net::post(stream_.get_executor(), [log] { log->CommitPending(); });
     }
