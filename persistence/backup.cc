@@ -14,12 +14,11 @@
 #include "persistence/data_dir.h"
 #include "persistence/lmdb_util.h"
 #include "persistence/log_record.h"
+#include "persistence/posix_error.h"
 #include "persistence/snapshot.h"
 
 namespace idrecon {
 namespace {
-
-Status ErrnoStatus(const std::string& what, int err) { return Status::IOError(what + ": " + std::strerror(err)); }
 
 bool IsEmptyOrMissing(const std::string& dir) {
   DIR* d = ::opendir(dir.c_str());

@@ -8,14 +8,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "persistence/posix_error.h"
+
 namespace idrecon {
-namespace {
-
-Status ErrnoStatus(const std::string& what, int err) {
-  return Status::IOError(what + ": " + std::strerror(err));
-}
-
-}  // namespace
 
 Status CreateDirectories(const std::string& path) {
   if (path.empty()) return Status::InvalidArgument("empty directory path");

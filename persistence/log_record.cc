@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "engine/engine.h"
+#include "persistence/coding.h"
 #include "persistence/crc32c.h"
 
 namespace idrecon {
@@ -10,23 +11,6 @@ namespace {
 
 constexpr std::size_t kHeaderBytes = 18;  // version, kind, id, linked_to, at
 constexpr std::size_t kCrcBytes = 4;
-
-template <class T>
-void PutLE(std::string* out, T v) {
-  char buf[sizeof(T)];
-  auto u = static_cast<std::make_unsigned_t<T>>(v);
-  for (std::size_t i = 0; i < sizeof(T); ++i) buf[i] = static_cast<char>((u >> (8 * i)) & 0xFF);
-  out->append(buf, sizeof(T));
-}
-
-template <class T>
-T GetLE(const char* p) {
-  std::make_unsigned_t<T> u = 0;
-  for (std::size_t i = 0; i < sizeof(T); ++i) {
-    u |= static_cast<std::make_unsigned_t<T>>(static_cast<unsigned char>(p[i])) << (8 * i);
-  }
-  return static_cast<T>(u);
-}
 
 std::uint32_t RecordCrc(Seq seq, std::string_view body) {
   const auto key = EncodeLogKey(seq);

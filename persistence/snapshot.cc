@@ -13,8 +13,10 @@
 #include <limits>
 #include <utility>
 
+#include "persistence/coding.h"
 #include "persistence/crc32c.h"
 #include "persistence/data_dir.h"
+#include "persistence/posix_error.h"
 
 namespace idrecon {
 namespace {
@@ -22,23 +24,6 @@ namespace {
 constexpr char kMagic[8] = {'I', 'D', 'R', 'S', 'N', 'A', 'P', '\x01'};
 constexpr std::size_t kHeaderBytes = 24;
 constexpr Millis kNoDeletion = std::numeric_limits<Millis>::min();
-
-template <class T>
-void PutLE(std::string* out, T v) {
-  auto u = static_cast<std::make_unsigned_t<T>>(v);
-  for (std::size_t i = 0; i < sizeof(T); ++i) out->push_back(static_cast<char>((u >> (8 * i)) & 0xFF));
-}
-
-template <class T>
-T GetLE(const char* p) {
-  std::make_unsigned_t<T> u = 0;
-  for (std::size_t i = 0; i < sizeof(T); ++i) {
-    u |= static_cast<std::make_unsigned_t<T>>(static_cast<unsigned char>(p[i])) << (8 * i);
-  }
-  return static_cast<T>(u);
-}
-
-Status ErrnoStatus(const std::string& what, int err) { return Status::IOError(what + ": " + std::strerror(err)); }
 
 Status WriteAll(int fd, const std::string& data, const std::string& path) {
   std::size_t done = 0;
