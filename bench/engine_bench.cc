@@ -41,6 +41,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "bench/value_names.h"
 #include "engine/clock.h"
 #include "engine/engine.h"
 
@@ -49,22 +50,10 @@ namespace {
 using idrecon::Engine;
 using idrecon::IdentifyOutcome;
 using idrecon::IdentifyQuery;
-
-constexpr const char* kFirst[] = {"anna", "ben", "carla", "dev", "emma", "finn", "gia", "hugo",
-                                  "ines", "jon", "kai", "lena", "marc", "nora", "omar", "pia"};
-constexpr const char* kLast[] = {"smith", "garcia", "chen", "muller", "rossi", "kim", "silva", "novak",
-                                 "brown", "khan", "ito", "dubois", "lopez", "weber", "patel", "young"};
-constexpr const char* kDomain[] = {"gmail.com", "yahoo.com", "outlook.com", "icloud.com",
-                                   "proton.me", "gmx.de",    "mail.com",    "web.de"};
-
-std::uint64_t Mix64(std::uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
+using idrecon::bench::kDomains;
+using idrecon::bench::kFirstNames;
+using idrecon::bench::kLastNames;
+using idrecon::bench::Mix64;
 
 // A value buffer with no heap allocation.
 struct Value {
@@ -81,9 +70,9 @@ Value Email(std::uint64_t cluster, unsigned member) {
   const std::uint64_t u = cluster * 32 + member;
   const std::uint64_t h = Mix64(u);
   Value v;
-  v.Append(kFirst[h & 15]);
+  v.Append(kFirstNames[h & 15]);
   v.Append(".");
-  v.Append(kLast[(h >> 4) & 15]);
+  v.Append(kLastNames[(h >> 4) & 15]);
   char tmp[16];
   int n = 0;
   std::uint64_t x = u;
@@ -93,7 +82,7 @@ Value Email(std::uint64_t cluster, unsigned member) {
   } while (x != 0);
   while (n > 0) v.buf[v.len++] = tmp[--n];
   v.Append("@");
-  v.Append(kDomain[(h >> 8) & 7]);
+  v.Append(kDomains[(h >> 8) & 7]);
   return v;
 }
 

@@ -5,25 +5,16 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "bench/value_names.h"
+
 namespace idrecon::load {
 
 namespace {
 
-constexpr const char* kFirst[] = {"anna", "ben", "carla", "dev", "emma", "finn", "gia", "hugo",
-                                  "ines", "jon", "kai", "lena", "marc", "nora", "omar", "pia"};
-constexpr const char* kLast[] = {"smith", "garcia", "chen", "muller", "rossi", "kim", "silva", "novak",
-                                 "brown", "khan", "ito", "dubois", "lopez", "weber", "patel", "young"};
-constexpr const char* kDomain[] = {"gmail.com", "yahoo.com", "outlook.com", "icloud.com",
-                                   "proton.me", "gmx.de",    "mail.com",    "web.de"};
-
-std::uint64_t Mix64(std::uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
+using bench::kDomains;
+using bench::kFirstNames;
+using bench::kLastNames;
+using bench::Mix64;
 
 std::string Base36(std::uint64_t n) {
   std::string s;
@@ -110,12 +101,12 @@ Workload::Workload(const Options& options) : options_(options), rng_(options.see
 
 std::string Workload::EmailFor(std::uint64_t n) {
   const std::uint64_t h = Mix64(n);
-  std::string s = kFirst[h & 15];
+  std::string s = kFirstNames[h & 15];
   s += '.';
-  s += kLast[(h >> 4) & 15];
+  s += kLastNames[(h >> 4) & 15];
   s += Base36(n);
   s += '@';
-  s += kDomain[(h >> 8) & 7];
+  s += kDomains[(h >> 8) & 7];
   return s;
 }
 
