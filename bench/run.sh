@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh: builds the release preset, then measures /identify over HTTP
 # against the null server, idrecon-server --sync nosync and --sync fsync
-# (same harness settings, RUNS runs each, fresh data directory per run), the
+# (same harness settings, RUNS rounds in which they take turns, fresh data directory per run), the
 # open-loop p99 at half of each one's median max QPS, and the engine
 # micro-benchmarks; prints one table. See bench/README.md.
 #
@@ -106,39 +106,55 @@ cpu_ticks() { awk '/^cpu / {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /p
 read -r STEAL_BEFORE TOTAL_BEFORE < <(cpu_ticks)
 echo "== $(nproc) CPUs; load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 KINDS=(null nosync fsync)
-declare -A QPS P50 P99 BAD OQPS OP50 OP99 OBAD RATE
-echo "== closed loop: $RUNS runs each, $CONNECTIONS connections, server threads $SERVER_THREADS, harness threads $LOAD_THREADS, ${WARMUP}s warm-up + ${DURATION}s, preload $PRELOAD" >&2
-for kind in "${KINDS[@]}"; do
-  q=() a=() b=() bad=0
+declare -A QPS P50 P99 BAD OQPS OP50 OP99 OBAD RATE QL AL BL RATIOS
+# The kinds take turns within each round (null, nosync, fsync, null, ...):
+# this VM's speed drifts by tens of percent over minutes, and measuring all
+# of one kind before the next would turn that drift into a ratio.
+# run_rounds [extra harness args per kind via RATE]: fills QL/AL/BL (lists of
+# qps/p50/p99 per kind) and BAD; open=1 adds --rate RATE[kind].
+run_rounds() {
+  local open=$1 run kind line
+  for kind in "${KINDS[@]}"; do QL[$kind]=; AL[$kind]=; BL[$kind]=; BAD[$kind]=0; done
   for run in $(seq "$RUNS"); do
-    line=$(load "$kind" "$run")
-    echo "  $kind #$run: $line" >&2
-    q+=("$(field "$line" qps)"); a+=("$(field "$line" p50_us)"); b+=("$(field "$line" p99_us)")
-    bad=$((bad + $(field "$line" non200) + $(field "$line" wrong) + $(field "$line" errors)))
+    for kind in "${KINDS[@]}"; do
+      if [[ $open == 1 ]]; then line=$(load "$kind" "$run" --rate "${RATE[$kind]}"); else line=$(load "$kind" "$run"); fi
+      echo "  $kind #$run: $line" >&2
+      QL[$kind]+=" $(field "$line" qps)"; AL[$kind]+=" $(field "$line" p50_us)"; BL[$kind]+=" $(field "$line" p99_us)"
+      BAD[$kind]=$((BAD[$kind] + $(field "$line" non200) + $(field "$line" wrong) + $(field "$line" errors)))
+    done
   done
-  QPS[$kind]=$(median "${q[@]}"); P50[$kind]=$(median "${a[@]}"); P99[$kind]=$(median "${b[@]}"); BAD[$kind]=$bad
+}
+
+echo "== closed loop: $RUNS rounds, $CONNECTIONS connections, server threads $SERVER_THREADS, harness threads $LOAD_THREADS, ${WARMUP}s warm-up + ${DURATION}s, preload $PRELOAD" >&2
+run_rounds 0
+CBAD=()
+for kind in "${KINDS[@]}"; do
+  # shellcheck disable=SC2086 # the lists are space-separated numbers
+  QPS[$kind]=$(median ${QL[$kind]}); P50[$kind]=$(median ${AL[$kind]}); P99[$kind]=$(median ${BL[$kind]})
+  CBAD+=("${BAD[$kind]}")
+  # Ratio to the null server within each round; the table shows their median.
+  RATIOS[$kind]=$(paste -d' ' <(tr ' ' '\n' <<<"${QL[$kind]# }") <(tr ' ' '\n' <<<"${QL[null]# }") |
+    awk '{printf "%s%.1f", (NR > 1 ? " " : ""), ($2 > 0 ? 100 * $1 / $2 : 0)}')
 done
 
 echo "== open loop at half of each median max QPS" >&2
+for kind in "${KINDS[@]}"; do RATE[$kind]=$(awk -v q="${QPS[$kind]}" 'BEGIN {printf "%d", q / 2}'); done
+run_rounds 1
+i=0
 for kind in "${KINDS[@]}"; do
-  RATE[$kind]=$(awk -v q="${QPS[$kind]}" 'BEGIN {printf "%d", q / 2}')
-  q=() a=() b=() bad=0
-  for run in $(seq "$RUNS"); do
-    line=$(load "$kind" "$run" --rate "${RATE[$kind]}")
-    echo "  $kind #$run: $line" >&2
-    q+=("$(field "$line" qps)"); a+=("$(field "$line" p50_us)"); b+=("$(field "$line" p99_us)")
-    bad=$((bad + $(field "$line" non200) + $(field "$line" wrong) + $(field "$line" errors)))
-  done
-  OQPS[$kind]=$(median "${q[@]}"); OP50[$kind]=$(median "${a[@]}"); OP99[$kind]=$(median "${b[@]}"); OBAD[$kind]=$bad
+  # shellcheck disable=SC2086
+  OQPS[$kind]=$(median ${QL[$kind]}); OP50[$kind]=$(median ${AL[$kind]}); OP99[$kind]=$(median ${BL[$kind]})
+  OBAD[$kind]=${BAD[$kind]}; BAD[$kind]=${CBAD[$i]}; i=$((i + 1))
 done
 
 echo
-echo "HTTP /identify, 2 cores shared by server (threads $SERVER_THREADS) and harness (threads $LOAD_THREADS), $CONNECTIONS connections, medians of $RUNS runs"
+echo "HTTP /identify, 2 cores shared by server (threads $SERVER_THREADS) and harness (threads $LOAD_THREADS), $CONNECTIONS connections, medians of $RUNS rounds"
 printf '%-8s | %9s %8s %8s %9s %8s | %9s %10s %10s %10s\n' server "max QPS" "p50 µs" "p99 µs" "vs null" "bad" \
   "open rate" "open p50" "open p99" "open bad"
 printf -- '---------+--------------------------------------------------+--------------------------------------------\n'
 for kind in "${KINDS[@]}"; do
-  ratio=$(awk -v a="${QPS[$kind]}" -v b="${QPS[null]}" 'BEGIN {printf "%.1f%%", 100 * a / b}')
+  # shellcheck disable=SC2086
+  ratio="$(median ${RATIOS[$kind]})%"
   printf '%-8s | %9.0f %8s %8s %9s %8s | %9s %10s %10s %10s\n' "$kind" "${QPS[$kind]}" "${P50[$kind]}" "${P99[$kind]}" \
     "$ratio" "${BAD[$kind]}" "${RATE[$kind]}" "${OP50[$kind]}" "${OP99[$kind]}" "${OBAD[$kind]}"
 done
@@ -146,6 +162,7 @@ read -r STEAL_AFTER TOTAL_AFTER < <(cpu_ticks)
 STOLEN=$(awk -v s=$((STEAL_AFTER - STEAL_BEFORE)) -v t=$((TOTAL_AFTER - TOTAL_BEFORE)) 'BEGIN {printf "%.0f", t ? 100 * s / t : 0}')
 echo "load average after the HTTP runs: $(cut -d' ' -f1-3 /proc/loadavg) (other processes skew every figure);" \
   "CPU stolen by the hypervisor during them: ${STOLEN}% (above a few %, the figures say little)"
+echo "vs null = median over the rounds of (QPS / null's QPS in the same round); per round: nosync ${RATIOS[nosync]}, fsync ${RATIOS[fsync]}"
 echo "(bad = non-200 + wrong answers + transport errors, summed over runs; open = --rate at half the max, latency from the intended send time)"
 
 if [[ $MICRO == 1 ]]; then
