@@ -35,3 +35,14 @@ requests=$(field requests)
 (( requests > 100 )) || { echo "FAIL: only $requests requests in 1 s: not reconnecting?" >&2; exit 1; }
 grep -q '"qps"' "$WORK/result.json" || { echo "FAIL: no JSON result" >&2; exit 1; }
 echo "ok: $requests requests over connections closed every 20 requests"
+
+# Open loop with spinning harness threads: paced at the rate (not as fast as
+# it can), every answer checked, and the JSON says how it was measured.
+line=$("$BIN/idrecon-load" --target "http://127.0.0.1:$PORT" --connections 4 --threads 1 --warmup 0 \
+  --duration 1 --rate 400 --busy-poll --seed 8 --json "$WORK/open.json")
+echo "$line"
+requests=$(field requests)
+[[ $(field errors) == 0 && $(field wrong) == 0 && $(field non200) == 0 ]] || { echo "FAIL: open loop" >&2; exit 1; }
+(( requests >= 380 && requests <= 420 )) || { echo "FAIL: $requests requests at --rate 400 for 1 s" >&2; exit 1; }
+grep -q '"busy_poll":true' "$WORK/open.json" || { echo "FAIL: JSON lacks busy_poll" >&2; exit 1; }
+echo "ok: open loop --busy-poll sent $requests at 400/s"
