@@ -17,7 +17,12 @@
 // per-thread rate):
 //   Build/<N>          builds the index once: build_s, ns_per_contact,
 //                      rss_bytes_per_contact (VmRSS delta / contacts)
-//   Lookup/<N>         a known email or phone of a random cluster
+//   Lookup/<N>         a known email or phone of a random cluster (uniform:
+//                      at 10M nearly every lookup misses every cache)
+//   LookupZipf/<N>     the same, but the cluster drawn with Zipf(0.99)
+//                      popularity, as idrecon-load's repeat requests are
+//                      (popular clusters spread over the index by a hash of
+//                      their rank, so their contacts are not adjacent)
 //   NewPrimary/<N>     two fresh values
 //   NewSecondary/<N>   a known email of a random cluster + a fresh phone
 //   Merge/<N>          email of cluster 2i + phone of cluster 2i+1 (each
@@ -41,6 +46,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "bench/load/workload.h"
 #include "bench/value_names.h"
 #include "engine/clock.h"
 #include "engine/engine.h"
@@ -168,10 +174,9 @@ void Build(int which, std::uint64_t target, std::size_t stripes) {
   g_index[which] = std::move(idx);
 }
 
-// A known value of a random cluster: member k's own new value (or the
-// cluster's first email/phone for k = 0).
-Value KnownValue(const Index& idx, std::mt19937_64& rng, bool* is_email) {
-  const std::uint64_t c = rng() % idx.clusters;
+// A known value of cluster c: member k's own new value (or the cluster's
+// first email/phone for k = 0), k random.
+Value KnownValue(const Index& idx, std::uint64_t c, std::mt19937_64& rng, bool* is_email) {
   unsigned size = ClusterSize(c);
   if (c + 1 == idx.clusters) size = 1;  // the last cluster may be truncated
   const unsigned k = static_cast<unsigned>(rng() % size);
@@ -194,7 +199,10 @@ struct Latencies {
   }
 };
 
-enum class Op { kLookup, kNewPrimary, kNewSecondary, kMerge, kMix };
+enum class Op { kLookup, kLookupZipf, kNewPrimary, kNewSecondary, kMerge, kMix };
+
+// The skew of idrecon-load's default --zipf.
+const idrecon::load::ZipfSampler kPopularity(0.99);
 
 template <class F>
 void Timed(Latencies& lat, F&& f) {
@@ -207,9 +215,12 @@ void Timed(Latencies& lat, F&& f) {
 void DoOp(Index& idx, Op op, std::mt19937_64& rng, IdentifyOutcome* out) {
   IdentifyQuery q;
   switch (op) {
-    case Op::kLookup: {
+    case Op::kLookup:
+    case Op::kLookupZipf: {
+      const std::uint64_t c = op == Op::kLookup ? rng() % idx.clusters
+                                                : Mix64(kPopularity.Sample(idx.clusters, rng)) % idx.clusters;
       bool is_email = false;
-      const Value v = KnownValue(idx, rng, &is_email);
+      const Value v = KnownValue(idx, c, rng, &is_email);
       (is_email ? q.email : q.phone) = v.view();
       if (!idx.engine->Identify(q, out).ok()) std::abort();
       return;
@@ -290,6 +301,7 @@ void RegisterOps(const char* size, int which, const std::vector<int>& threads) {
     std::int64_t iterations;
   };
   const OpSpec ops[] = {{"Lookup", Op::kLookup, 500000},
+                        {"LookupZipf", Op::kLookupZipf, 500000},
                         {"NewPrimary", Op::kNewPrimary, 100000},
                         {"NewSecondary", Op::kNewSecondary, 100000},
                         {"Merge", Op::kMerge, 10000},
