@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/timestamp.h"
+#include "server/contact_json.h"
 #include "server/identify_request.h"
 #include "server/json_writer.h"
 
@@ -65,45 +65,10 @@ std::string IdentifyBody(const ClusterView& cluster) {
   return body;
 }
 
-void NullableString(JsonWriter& json, std::string_view value) {
-  if (value.empty()) {
-    json.Null();
-  } else {
-    json.String(value);
-  }
-}
-
-
 std::string ContactBody(const ContactRow& row) {
   std::string body;
   body.reserve(256);
-  JsonWriter json(body);
-  json.BeginObject();
-  json.Key("id");
-  json.Uint(row.id);
-  json.Key("phoneNumber");
-  NullableString(json, row.phone);
-  json.Key("email");
-  NullableString(json, row.email);
-  json.Key("linkedId");
-  if (row.is_primary || row.linked_id == 0) {
-    json.Null();
-  } else {
-    json.Uint(row.linked_id);
-  }
-  json.Key("linkPrecedence");
-  json.String(row.is_primary ? "primary" : "secondary");
-  json.Key("createdAt");
-  json.String(FormatIsoTimestamp(row.created_at));
-  json.Key("updatedAt");
-  json.String(FormatIsoTimestamp(row.updated_at));
-  json.Key("deletedAt");
-  if (row.deleted_at) {
-    json.String(FormatIsoTimestamp(*row.deleted_at));
-  } else {
-    json.Null();
-  }
-  json.EndObject();
+  AppendContactJson(row, &body);
   return body;
 }
 

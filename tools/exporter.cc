@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "engine/timestamp.h"
-#include "server/json_writer.h"
+#include "server/contact_json.h"
 #include "tools/progress.h"
 #include "tools/store.h"
 
@@ -50,25 +50,7 @@ void AppendCsvRow(const ContactRow& row, std::string* out) {
 }
 
 void AppendJsonRow(const ContactRow& row, std::string* out) {
-  JsonWriter json(*out);
-  json.BeginObject();
-  json.Key("id");
-  json.Uint(row.id);
-  json.Key("phoneNumber");
-  row.phone.empty() ? json.Null() : json.String(row.phone);
-  json.Key("email");
-  row.email.empty() ? json.Null() : json.String(row.email);
-  json.Key("linkedId");
-  row.linked_id == 0 ? json.Null() : json.Uint(row.linked_id);
-  json.Key("linkPrecedence");
-  json.String(row.is_primary ? "primary" : "secondary");
-  json.Key("createdAt");
-  json.String(FormatIsoTimestamp(row.created_at));
-  json.Key("updatedAt");
-  json.String(FormatIsoTimestamp(row.updated_at));
-  json.Key("deletedAt");
-  row.deleted_at ? json.String(FormatIsoTimestamp(*row.deleted_at)) : json.Null();
-  json.EndObject();
+  AppendContactJson(row, out);
   out->push_back('\n');
 }
 
