@@ -13,11 +13,14 @@
 #include "engine/engine.h"
 #include "persistence/log_writer.h"
 #include "testing/temp_dir.h"
+#include "testing/log_writer_support.h"
 
 namespace idrecon {
 namespace {
 
+using testing::FillUntilFailure;
 using testing::TempDir;
+using testing::TinyMap;
 
 class CallerCommitsTest : public ::testing::Test {
  protected:
@@ -125,28 +128,15 @@ TEST_F(CallerCommitsTest, ConcurrentCallersCommitEverythingInOrder) {
 
 TEST(CallerCommitsFailureTest, AFailedCallerCommitIsSticky) {
   TempDir dir;
-  MutationLog::Options options;
-  options.initial_map_bytes = 256 << 10;
-  options.max_map_bytes = 256 << 10;  // fills up after a few hundred records
   std::unique_ptr<MutationLog> log;
-  ASSERT_TRUE(MutationLog::Open(dir.path(), options, &log).ok());
+  ASSERT_TRUE(MutationLog::Open(dir.path(), TinyMap(), &log).ok());
   LogWriter writer(log.get());
   writer.SetCallerCommits(true, std::chrono::hours(1));
   writer.Start(0);
   ManualClock clock(1);
   Engine engine(Engine::Options{&clock, &writer, 8, nullptr});
-  const std::string padding(300, 'p');
-  Status failure;
   Seq last_ok = 0;
-  for (int i = 0; i < 100000 && failure.ok(); ++i) {
-    IdentifyOutcome out;
-    ASSERT_TRUE(engine.Identify({std::to_string(i) + padding, ""}, &out).ok());
-    std::promise<Status> done;
-    writer.WhenDurable(out.depends_on_seq, [&](const Status& s) { done.set_value(s); });
-    writer.CommitPending();  // usually runs the waiter here (unless the grace period's writer beat it)
-    failure = done.get_future().get();
-    if (failure.ok()) last_ok = out.depends_on_seq;
-  }
+  const Status failure = FillUntilFailure(engine, writer, &last_ok);  // commits on this thread
   ASSERT_FALSE(failure.ok());
   EXPECT_TRUE(writer.failed());
   // Changes after the failure are never committed; their waiters fail at once.

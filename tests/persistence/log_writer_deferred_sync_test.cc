@@ -13,11 +13,15 @@
 #include "engine/engine.h"
 #include "persistence/log_writer.h"
 #include "testing/temp_dir.h"
+#include "testing/log_writer_support.h"
 
 namespace idrecon {
 namespace {
 
+using testing::IdentifyAndWait;
+using testing::IdentifyFromThreads;
 using testing::TempDir;
+using testing::TinyMap;
 
 std::unique_ptr<MutationLog> OpenLog(const TempDir& dir, bool defer) {
   MutationLog::Options options;
@@ -25,15 +29,6 @@ std::unique_ptr<MutationLog> OpenLog(const TempDir& dir, bool defer) {
   std::unique_ptr<MutationLog> log;
   EXPECT_TRUE(MutationLog::Open(dir.path(), options, &log).ok());
   return log;
-}
-
-Status IdentifyAndWait(Engine& engine, LogWriter& writer, const std::string& email, Seq* seq) {
-  IdentifyOutcome out;
-  if (Status s = engine.Identify({email, ""}, &out); !s.ok()) return s;
-  std::promise<Status> done;
-  writer.WhenDurable(out.depends_on_seq, [&](const Status& s) { done.set_value(s); });
-  *seq = out.depends_on_seq;
-  return done.get_future().get();
 }
 
 TEST(LogWriterDeferredSyncTest, ALoneCommitIsAcknowledgedOnlyAfterAnExtraSync) {
@@ -84,21 +79,7 @@ TEST(LogWriterDeferredSyncTest, ConcurrentChangesAreAllAcknowledgedAndInTheLog) 
   ManualClock clock(1);
   Engine engine(Engine::Options{&clock, &writer, 64, nullptr});
   constexpr int kThreads = 4, kPerThread = 200;
-  std::atomic<int> acknowledged{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; ++i) {
-        Seq seq = 0;
-        Status s = IdentifyAndWait(engine, writer, "t" + std::to_string(t) + "-" + std::to_string(i), &seq);
-        ASSERT_TRUE(s.ok()) << s.ToString();
-        ASSERT_GE(writer.durable_seq(), seq);
-        acknowledged++;
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  EXPECT_EQ(acknowledged.load(), kThreads * kPerThread);
+  IdentifyFromThreads(engine, writer, kThreads, kPerThread);
   ASSERT_TRUE(writer.Stop().ok());
   const auto stats = writer.stats();
   EXPECT_EQ(stats.changes, static_cast<std::uint64_t>(kThreads * kPerThread));
@@ -119,10 +100,8 @@ TEST(LogWriterDeferredSyncTest, AFullMapStillAcknowledgesTheCommitBeforeIt) {
   TempDir dir;
   MutationLog::Options options;
   options.defer_meta_sync = true;
-  options.initial_map_bytes = 256 << 10;
-  options.max_map_bytes = 256 << 10;
   std::unique_ptr<MutationLog> log;
-  ASSERT_TRUE(MutationLog::Open(dir.path(), options, &log).ok());
+  ASSERT_TRUE(MutationLog::Open(dir.path(), TinyMap(options), &log).ok());
   LogWriter writer(log.get());
   writer.Start(0);
   ManualClock clock(1);

@@ -9,11 +9,15 @@
 
 #include "engine/engine.h"
 #include "testing/temp_dir.h"
+#include "testing/log_writer_support.h"
 
 namespace idrecon {
 namespace {
 
+using testing::FillUntilFailure;
+using testing::IdentifyFromThreads;
 using testing::TempDir;
+using testing::TinyMap;
 
 TEST(LogWriterTest, EveryChangeBecomesDurableAndWaitersAreCalled) {
   TempDir dir;
@@ -25,25 +29,7 @@ TEST(LogWriterTest, EveryChangeBecomesDurableAndWaitersAreCalled) {
   Engine engine(Engine::Options{&clock, &writer, 64, nullptr});
 
   constexpr int kThreads = 4, kPerThread = 300;
-  std::atomic<int> acknowledged{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; ++i) {
-        IdentifyOutcome out;
-        std::string email = "t" + std::to_string(t) + "-" + std::to_string(i);
-        ASSERT_TRUE(engine.Identify({email, ""}, &out).ok());
-        std::promise<Status> done;
-        writer.WhenDurable(out.depends_on_seq, [&](const Status& s) { done.set_value(s); });
-        Status s = done.get_future().get();
-        ASSERT_TRUE(s.ok()) << s.ToString();
-        ASSERT_GE(writer.durable_seq(), out.depends_on_seq);
-        acknowledged++;
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  EXPECT_EQ(acknowledged.load(), kThreads * kPerThread);
+  IdentifyFromThreads(engine, writer, kThreads, kPerThread);
   ASSERT_TRUE(writer.Stop().ok());
   const auto stats = writer.stats();
   EXPECT_EQ(stats.changes, static_cast<std::uint64_t>(kThreads * kPerThread));
@@ -87,26 +73,14 @@ TEST(LogWriterTest, StopCommitsWhatIsPending) {
 
 TEST(LogWriterTest, AFailedCommitIsSticky) {
   TempDir dir;
-  MutationLog::Options options;
-  options.initial_map_bytes = 256 << 10;
-  options.max_map_bytes = 256 << 10;
   std::unique_ptr<MutationLog> log;
-  ASSERT_TRUE(MutationLog::Open(dir.path(), options, &log).ok());
+  ASSERT_TRUE(MutationLog::Open(dir.path(), TinyMap(), &log).ok());
   LogWriter writer(log.get());
   writer.Start(0);
   ManualClock clock(1);
   Engine engine(Engine::Options{&clock, &writer, 8, nullptr});
-  const std::string padding(300, 'p');
-  Status failure;
   Seq last_ok = 0;
-  for (int i = 0; i < 100000 && failure.ok(); ++i) {
-    IdentifyOutcome out;
-    ASSERT_TRUE(engine.Identify({std::to_string(i) + padding, ""}, &out).ok());
-    std::promise<Status> done;
-    writer.WhenDurable(out.depends_on_seq, [&](const Status& s) { done.set_value(s); });
-    failure = done.get_future().get();
-    if (failure.ok()) last_ok = out.depends_on_seq;
-  }
+  const Status failure = FillUntilFailure(engine, writer, &last_ok);
   ASSERT_FALSE(failure.ok());
   EXPECT_TRUE(writer.failed());
   EXPECT_FALSE(writer.error().ok());
