@@ -6,8 +6,9 @@
 # micro-benchmarks; prints one table. See bench/README.md.
 #
 # Knobs (environment): RUNS=3 DURATION=6 WARMUP=1 CONNECTIONS=32
-#   LOAD_THREADS=1 SERVER_THREADS=1 PRELOAD=30000 SEED=1 OPEN_BUSY_POLL=1 (0: the open-loop harness
-#   sleeps between sends; see --busy-poll in bench/load/main.cc) MICRO=1 (0 skips the
+#   LOAD_THREADS=1 SERVER_THREADS=1 PRELOAD=30000 SEED=1 OPEN_BUSY_POLL="null nosync" (the kinds whose
+#   open-loop harness spins instead of sleeping: --busy-poll in bench/load/main.cc; not fsync, see
+#   bench/README.md) MICRO=1 (0 skips the
 #   micro-benchmarks) BIN=<repo>/build/release/bin DATA_PARENT=<repo>/build (where temp data dirs go; must
 #   be a real disk for fsync to mean anything, not tmpfs) BUILD=1 (0 skips the build).
 # Only ever talks to 127.0.0.1. Takes ~5 minutes on 2 cores, plus the build.
@@ -23,7 +24,7 @@ LOAD_THREADS=${LOAD_THREADS:-1}
 SERVER_THREADS=${SERVER_THREADS:-1}
 PRELOAD=${PRELOAD:-30000}
 SEED=${SEED:-1}
-OPEN_BUSY_POLL=${OPEN_BUSY_POLL:-1}
+OPEN_BUSY_POLL=${OPEN_BUSY_POLL-null nosync}
 MICRO=${MICRO:-1}
 BUILD=${BUILD:-1}
 DATA_PARENT=${DATA_PARENT:-$ROOT/build}
@@ -106,8 +107,9 @@ load() {
 # shared VM it moves every figure more than any code change.
 cpu_ticks() { awk '/^cpu / {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
 # The machine's own stalls (all vCPUs busy, as under load): the floor under
-# every p99 below.
+# every p99 below; then with a log-like fdatasync loop on the data disk too.
 STALLS=$("$BIN/idrecon-cpu-stalls" --seconds 5)
+STALLS_IO=$("$BIN/idrecon-cpu-stalls" --seconds 5 --fsync-dir "$WORK")
 read -r STEAL_BEFORE TOTAL_BEFORE < <(cpu_ticks)
 echo "== $(nproc) CPUs; load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 KINDS=(null nosync fsync)
@@ -122,7 +124,9 @@ run_rounds() {
   for kind in "${KINDS[@]}"; do QL[$kind]=; AL[$kind]=; BL[$kind]=; BAD[$kind]=0; done
   for run in $(seq "$RUNS"); do
     for kind in "${KINDS[@]}"; do
-      if [[ $open == 1 ]]; then line=$(load "$kind" "$run" --rate "${RATE[$kind]}" "${OPEN_ARGS[@]}")
+      local extra=()
+      [[ " $OPEN_BUSY_POLL " == *" $kind "* ]] && extra=(--busy-poll)
+      if [[ $open == 1 ]]; then line=$(load "$kind" "$run" --rate "${RATE[$kind]}" "${extra[@]}")
       else line=$(load "$kind" "$run"); fi
       echo "  $kind #$run: $line" >&2
       QL[$kind]+=" $(field "$line" qps)"; AL[$kind]+=" $(field "$line" p50_us)"; BL[$kind]+=" $(field "$line" p99_us)"
@@ -144,8 +148,6 @@ for kind in "${KINDS[@]}"; do
 done
 
 echo "== open loop at half of each median max QPS" >&2
-OPEN_ARGS=()
-[[ $OPEN_BUSY_POLL == 1 ]] && OPEN_ARGS=(--busy-poll)
 for kind in "${KINDS[@]}"; do RATE[$kind]=$(awk -v q="${QPS[$kind]}" 'BEGIN {printf "%d", q / 2}'); done
 run_rounds 1
 i=0
@@ -171,9 +173,11 @@ STOLEN=$(awk -v s=$((STEAL_AFTER - STEAL_BEFORE)) -v t=$((TOTAL_AFTER - TOTAL_BE
 echo "load average after the HTTP runs: $(cut -d' ' -f1-3 /proc/loadavg) (other processes skew every figure);" \
   "CPU stolen by the hypervisor during them: ${STOLEN}% (above a few %, the figures say little)"
 echo "vs null = median over the rounds of (QPS / null's QPS in the same round); per round: nosync ${RATIOS[nosync]}, fsync ${RATIOS[fsync]}"
-echo "(bad = non-200 + wrong answers + transport errors, summed over runs; open = --rate at half the max, latency from the intended send time$([[ $OPEN_BUSY_POLL == 1 ]] && echo ', harness --busy-poll'))"
+echo "(bad = non-200 + wrong answers + transport errors, summed over runs; open = --rate at half the max, latency from the intended send time; harness --busy-poll for: ${OPEN_BUSY_POLL:-none})"
 echo "machine stalls before the runs (idrecon-cpu-stalls, 5 s, every CPU spinning; a server stalled for N ms answers N ms late):"
 sed 's/^/  /' <<<"$STALLS"
+echo "the same with an fdatasync loop on the data disk (as the fsync server does):"
+sed 's/^/  /' <<<"$STALLS_IO"
 
 if [[ $MICRO == 1 ]]; then
   echo
