@@ -29,7 +29,10 @@
 //                      pair joined once; i from a shared counter)
 //   Mix/<N>            80% lookup, 15% new primary, 4% new secondary, 1% merge
 // at 1 and 2 threads; the "Stripes1" variants repeat Lookup and Mix with
-// Engine::Options::lock_stripes = 1 (one coarse lock) on its own 1M index.
+// Engine::Options::lock_stripes = 1 (one coarse lock) on its own 1M index;
+// the "Scattered" ones repeat Lookup and LookupZipf on a 1M index built in
+// rounds (member k of every cluster in round k), so that, as in a shop whose
+// customers come back over time, a cluster's members are not adjacent.
 // The whole run takes ~1–2 minutes (most of it building 10M contacts).
 #include <benchmark/benchmark.h>
 
@@ -131,11 +134,35 @@ struct Index {
 // Fresh values live in clusters from this id on (never built).
 constexpr std::uint64_t kFreshBase = std::uint64_t{1} << 27;
 
-std::unique_ptr<Index> g_index[3];  // 0: 1M, 1: 10M, 2: 1M with one stripe
+std::unique_ptr<Index> g_index[4];  // 0: 1M, 1: 10M, 2: 1M with one stripe, 3: 1M scattered
 
 Index& Get(int which) { return *g_index[which]; }
 
-void Build(int which, std::uint64_t target, std::size_t stripes) {
+// Member k of cluster c (see the top of this file); e0/p0 are its first
+// email and phone.
+void AddMember(Engine& engine, std::uint64_t c, unsigned k, const Value& e0, const Value& p0, IdentifyOutcome* out) {
+  IdentifyQuery q;
+  Value fresh;
+  if (k == 0) {
+    q.email = e0.view();
+    q.phone = p0.view();
+  } else if (k % 2 == 1) {
+    fresh = Email(c, k);
+    q.email = fresh.view();
+    q.phone = p0.view();
+  } else {
+    fresh = Phone(c, k);
+    q.email = e0.view();
+    q.phone = fresh.view();
+  }
+  if (!engine.Identify(q, out).ok()) std::abort();
+}
+
+// Builds index `which`. Contiguous: each cluster's members one after the
+// other, so they sit side by side in memory. Scattered: member k of every
+// cluster is added in round k, as customers come back over time in a real
+// shop, so a cluster's members are far apart (the same clusters and values).
+void Build(int which, std::uint64_t target, std::size_t stripes, bool scattered = false) {
   auto idx = std::make_unique<Index>();
   Engine::Options options;
   options.clock = &idrecon::SystemClock::Instance();
@@ -145,28 +172,22 @@ void Build(int which, std::uint64_t target, std::size_t stripes) {
   idx->engine = std::make_unique<Engine>(options);
   IdentifyOutcome out;
   std::uint64_t c = 0;
+  std::vector<unsigned> sizes;  // scattered only
   while (idx->contacts < target) {
     const unsigned size = std::min<std::uint64_t>(ClusterSize(c), target - idx->contacts);
-    const Value e0 = Email(c, 0), p0 = Phone(c, 0);
-    for (unsigned k = 0; k < size; ++k) {
-      IdentifyQuery q;
-      Value fresh;
-      if (k == 0) {
-        q.email = e0.view();
-        q.phone = p0.view();
-      } else if (k % 2 == 1) {
-        fresh = Email(c, k);
-        q.email = fresh.view();
-        q.phone = p0.view();
-      } else {
-        fresh = Phone(c, k);
-        q.email = e0.view();
-        q.phone = fresh.view();
-      }
-      if (!idx->engine->Identify(q, &out).ok()) std::abort();
+    if (scattered) {
+      sizes.push_back(size);
+    } else {
+      const Value e0 = Email(c, 0), p0 = Phone(c, 0);
+      for (unsigned k = 0; k < size; ++k) AddMember(*idx->engine, c, k, e0, p0, &out);
     }
     idx->contacts += size;
     ++c;
+  }
+  for (unsigned k = 0; scattered && k < 20; ++k) {
+    for (std::uint64_t cl = 0; cl < sizes.size(); ++cl) {
+      if (k < sizes[cl]) AddMember(*idx->engine, cl, k, Email(cl, 0), Phone(cl, 0), &out);
+    }
   }
   idx->clusters = c;
   idx->build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -274,8 +295,9 @@ void RunOp(benchmark::State& state, int which, Op op) {
   lat.Report(state);
 }
 
-void BM_Build(benchmark::State& state, const char* name, int which, std::uint64_t target, std::size_t stripes) {
-  for (auto _ : state) Build(which, target, stripes);
+void BM_Build(benchmark::State& state, const char* name, int which, std::uint64_t target, std::size_t stripes,
+              bool scattered = false) {
+  for (auto _ : state) Build(which, target, stripes, scattered);
   const Index& idx = Get(which);
   state.counters["contacts"] = static_cast<double>(idx.contacts);
   state.counters["clusters"] = static_cast<double>(idx.clusters);
@@ -335,6 +357,17 @@ int main(int argc, char** argv) {
       benchmark::RegisterBenchmark((std::string(name) + "/1M_Stripes1").c_str(),
                                    [op](benchmark::State& s) { RunOp(s, 2, op); })
           ->Iterations(op == Op::kLookup ? 500000 : 300000)->Threads(t)->UseRealTime()->Unit(benchmark::kNanosecond);
+    }
+  }
+  benchmark::RegisterBenchmark("Build/1M_Scattered",
+                               [](benchmark::State& s) { BM_Build(s, "1M_Scattered", 3, 1000000, 1024, true); })
+      ->Iterations(1)->Unit(benchmark::kMillisecond);
+  for (const char* name : {"Lookup", "LookupZipf"}) {
+    const Op op = std::string(name) == "Lookup" ? Op::kLookup : Op::kLookupZipf;
+    for (int t : {1, 2}) {
+      benchmark::RegisterBenchmark((std::string(name) + "/1M_Scattered").c_str(),
+                                   [op](benchmark::State& s) { RunOp(s, 3, op); })
+          ->Iterations(500000)->Threads(t)->UseRealTime()->Unit(benchmark::kNanosecond);
     }
   }
   benchmark::RegisterBenchmark("Build/10M", [](benchmark::State& s) { BM_Build(s, "10M", 1, 10000000, 1024); })
