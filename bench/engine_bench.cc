@@ -316,7 +316,9 @@ void BM_Build(benchmark::State& state, const char* name, int which, std::uint64_
 
 // Iterations per thread, bounded so the run stays short and the merge pairs
 // (clusters/2: ~87k at 1M, ~870k at 10M) never run out.
-void RegisterOps(const char* size, int which, const std::vector<int>& threads) {
+// `only`: the names of the ops to register (empty: all).
+void RegisterOps(const char* size, int which, const std::vector<int>& threads,
+                 const std::vector<std::string>& only = {}) {
   struct OpSpec {
     const char* name;
     Op op;
@@ -329,6 +331,7 @@ void RegisterOps(const char* size, int which, const std::vector<int>& threads) {
                         {"Merge", Op::kMerge, 10000},
                         {"Mix", Op::kMix, 300000}};
   for (const OpSpec& spec : ops) {
+    if (!only.empty() && std::find(only.begin(), only.end(), spec.name) == only.end()) continue;
     for (int t : threads) {
       benchmark::RegisterBenchmark((std::string(spec.name) + "/" + size).c_str(),
                                    [which, op = spec.op](benchmark::State& s) { RunOp(s, which, op); })
@@ -351,25 +354,11 @@ int main(int argc, char** argv) {
   RegisterOps("1M", 0, {1, 2});
   benchmark::RegisterBenchmark("Build/1M_Stripes1", [](benchmark::State& s) { BM_Build(s, "1M_Stripes1", 2, 1000000, 1); })
       ->Iterations(1)->Unit(benchmark::kMillisecond);
-  for (const char* name : {"Lookup", "Mix"}) {
-    const Op op = std::string(name) == "Lookup" ? Op::kLookup : Op::kMix;
-    for (int t : {1, 2}) {
-      benchmark::RegisterBenchmark((std::string(name) + "/1M_Stripes1").c_str(),
-                                   [op](benchmark::State& s) { RunOp(s, 2, op); })
-          ->Iterations(op == Op::kLookup ? 500000 : 300000)->Threads(t)->UseRealTime()->Unit(benchmark::kNanosecond);
-    }
-  }
+  RegisterOps("1M_Stripes1", 2, {1, 2}, {"Lookup", "Mix"});
   benchmark::RegisterBenchmark("Build/1M_Scattered",
                                [](benchmark::State& s) { BM_Build(s, "1M_Scattered", 3, 1000000, 1024, true); })
       ->Iterations(1)->Unit(benchmark::kMillisecond);
-  for (const char* name : {"Lookup", "LookupZipf"}) {
-    const Op op = std::string(name) == "Lookup" ? Op::kLookup : Op::kLookupZipf;
-    for (int t : {1, 2}) {
-      benchmark::RegisterBenchmark((std::string(name) + "/1M_Scattered").c_str(),
-                                   [op](benchmark::State& s) { RunOp(s, 3, op); })
-          ->Iterations(500000)->Threads(t)->UseRealTime()->Unit(benchmark::kNanosecond);
-    }
-  }
+  RegisterOps("1M_Scattered", 3, {1, 2}, {"Lookup", "LookupZipf"});
   benchmark::RegisterBenchmark("Build/10M", [](benchmark::State& s) { BM_Build(s, "10M", 1, 10000000, 1024); })
       ->Iterations(1)->Unit(benchmark::kMillisecond);
   RegisterOps("10M", 1, {1, 2});
