@@ -64,6 +64,26 @@ struct Engine::Impl::KeyedValue {
   ContactId id;
 };
 
+namespace {
+
+// Distinct hashes / keys, estimated on the 1/64 of hashes with the low 6
+// bits clear (1 when there are none). A template only because KeyedValue is
+// private to Engine::Impl.
+template <class Keys>
+double DistinctShare(const Keys& keys) {
+  std::vector<std::uint64_t> sample;
+  sample.reserve(keys.size() / 48 + 16);
+  for (const auto& k : keys) {
+    if ((k.hash & 63) == 0) sample.push_back(k.hash);
+  }
+  if (sample.empty()) return 1.0;
+  std::sort(sample.begin(), sample.end());
+  const auto distinct = static_cast<double>(std::unique(sample.begin(), sample.end()) - sample.begin());
+  return distinct / static_cast<double>(sample.size());
+}
+
+}  // namespace
+
 void Engine::Impl::Reserve(std::size_t contacts) {
   // Values spread evenly over the shards by hash; 10% slack for the skew.
   const std::size_t per_shard = contacts / email_index_.size() + contacts / email_index_.size() / 10 + 1;
@@ -185,7 +205,20 @@ void Engine::Impl::ClaimHashes(KeySlices keys, std::vector<ValueIndex>& index, s
     for (const KeyedValue& k : slice) sorted[bucket_start[k.hash >> (64 - kBucketBits)]++] = k;
     std::vector<KeyedValue>().swap(slice);  // free it before the tables grow
   }
-  for (std::size_t i = 0; i < index.size(); ++i) index[i].Reserve(index[i].size() + shard_count[i]);
+  // Room for the distinct values, not for every key: most values are shared
+  // by several contacts (a secondary repeats its primary's email or phone),
+  // and a table sized for all keys was twice too big (10M contacts: 5.9M
+  // distinct of 10M keys per index, 252 instead of 126 MB each, all of it
+  // zeroed on first touch; RSS after restart 140 B/contact against 115 built
+  // by Identify). The share of distinct values is estimated from the keys
+  // whose hash has its low 6 bits clear (every copy of a value falls on the
+  // same side of that test, so the sample keeps the share); 10% slack. An
+  // underestimate only makes a table grow as it fills.
+  const double distinct_share = DistinctShare(sorted);
+  for (std::size_t i = 0; i < index.size(); ++i) {
+    const auto expected = static_cast<std::size_t>(static_cast<double>(shard_count[i]) * distinct_share * 1.1);
+    index[i].Reserve(index[i].size() + std::min(shard_count[i], expected + 16));
+  }
   for (const KeyedValue& k : sorted) {
     (*owner)[k.id] = index[value_locks_.StripeOf(engine_detail::StripeKey(k.hash))].ClaimHash(k.hash, k.id);
   }
