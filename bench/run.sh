@@ -10,7 +10,9 @@
 #   open-loop harness spins instead of sleeping: --busy-poll in bench/load/main.cc; not fsync, see
 #   bench/README.md) MICRO=1 (0 skips the
 #   micro-benchmarks) BIN=<repo>/build/release/bin DATA_PARENT=<repo>/build (where temp data dirs go; must
-#   be a real disk for fsync to mean anything, not tmpfs) BUILD=1 (0 skips the build).
+#   be a real disk for fsync to mean anything, not tmpfs) BUILD=1 (0 skips the build)
+#   BASELINE_BIN=<dir> (another build's bin/: its idrecon-server runs too, as base-nosync and base-fsync,
+#   in the same rounds, so a change is measured against the code before it side by side).
 # Only ever talks to 127.0.0.1. Takes ~5 minutes on 2 cores, plus the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +39,10 @@ BIN=${BIN:-$ROOT/build/release/bin}
 for b in idrecon-server idrecon-null-server idrecon-load idrecon-bench-engine idrecon-cpu-stalls; do
   [[ -x $BIN/$b ]] || { echo "run.sh: $BIN/$b is missing" >&2; exit 1; }
 done
+BASELINE_BIN=${BASELINE_BIN:-}
+if [[ -n $BASELINE_BIN && ! -x $BASELINE_BIN/idrecon-server ]]; then
+  echo "run.sh: $BASELINE_BIN/idrecon-server is missing" >&2; exit 1
+fi
 
 mkdir -p "$DATA_PARENT"
 WORK=$(mktemp -d "$DATA_PARENT/bench-run.XXXXXX")
@@ -60,6 +66,9 @@ start_server() {
     nosync|fsync)
       "$BIN/idrecon-server" --port 0 --threads "$SERVER_THREADS" --sync "$kind" --data-dir "$STEM-data" \
         >"$out" 2>"$STEM.err" & ;;
+    base-nosync|base-fsync)
+      "$BASELINE_BIN/idrecon-server" --port 0 --threads "$SERVER_THREADS" --sync "${kind#base-}" \
+        --data-dir "$STEM-data" >"$out" 2>"$STEM.err" & ;;
   esac
   SERVER_PID=$!
   PORT=
@@ -113,6 +122,7 @@ STALLS_IO=$("$BIN/idrecon-cpu-stalls" --seconds 5 --fsync-dir "$WORK")
 read -r STEAL_BEFORE TOTAL_BEFORE < <(cpu_ticks)
 echo "== $(nproc) CPUs; load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 KINDS=(null nosync fsync)
+[[ -n $BASELINE_BIN ]] && KINDS=(null base-nosync nosync base-fsync fsync)
 declare -A QPS P50 P99 BAD OQPS OP50 OP99 OBAD RATE QL AL BL RATIOS
 # The kinds take turns within each round (null, nosync, fsync, null, ...):
 # this VM's speed drifts by tens of percent over minutes, and measuring all
@@ -125,7 +135,7 @@ run_rounds() {
   for run in $(seq "$RUNS"); do
     for kind in "${KINDS[@]}"; do
       local extra=()
-      [[ " $OPEN_BUSY_POLL " == *" $kind "* ]] && extra=(--busy-poll)
+      [[ " $OPEN_BUSY_POLL " == *" ${kind#base-} "* ]] && extra=(--busy-poll)
       if [[ $open == 1 ]]; then line=$(load "$kind" "$run" --rate "${RATE[$kind]}" "${extra[@]}")
       else line=$(load "$kind" "$run"); fi
       echo "  $kind #$run: $line" >&2
@@ -159,20 +169,22 @@ done
 
 echo
 echo "HTTP /identify, 2 cores shared by server (threads $SERVER_THREADS) and harness (threads $LOAD_THREADS), $CONNECTIONS connections, medians of $RUNS rounds"
-printf '%-8s | %9s %8s %8s %9s %8s | %9s %10s %10s %10s\n' server "max QPS" "p50 µs" "p99 µs" "vs null" "bad" \
+printf '%-11s | %9s %8s %8s %9s %8s | %9s %10s %10s %10s\n' server "max QPS" "p50 µs" "p99 µs" "vs null" "bad" \
   "open rate" "open p50" "open p99" "open bad"
-printf -- '---------+--------------------------------------------------+--------------------------------------------\n'
+printf -- '------------+--------------------------------------------------+--------------------------------------------\n'
 for kind in "${KINDS[@]}"; do
   # shellcheck disable=SC2086
   ratio="$(median ${RATIOS[$kind]})%"
-  printf '%-8s | %9.0f %8s %8s %9s %8s | %9s %10s %10s %10s\n' "$kind" "${QPS[$kind]}" "${P50[$kind]}" "${P99[$kind]}" \
+  printf '%-11s | %9.0f %8s %8s %9s %8s | %9s %10s %10s %10s\n' "$kind" "${QPS[$kind]}" "${P50[$kind]}" "${P99[$kind]}" \
     "$ratio" "${BAD[$kind]}" "${RATE[$kind]}" "${OP50[$kind]}" "${OP99[$kind]}" "${OBAD[$kind]}"
 done
 read -r STEAL_AFTER TOTAL_AFTER < <(cpu_ticks)
 STOLEN=$(awk -v s=$((STEAL_AFTER - STEAL_BEFORE)) -v t=$((TOTAL_AFTER - TOTAL_BEFORE)) 'BEGIN {printf "%.0f", t ? 100 * s / t : 0}')
 echo "load average after the HTTP runs: $(cut -d' ' -f1-3 /proc/loadavg) (other processes skew every figure);" \
   "CPU stolen by the hypervisor during them: ${STOLEN}% (above a few %, the figures say little)"
-echo "vs null = median over the rounds of (QPS / null's QPS in the same round); per round: nosync ${RATIOS[nosync]}, fsync ${RATIOS[fsync]}"
+per_round=
+for kind in "${KINDS[@]:1}"; do per_round+=" $kind ${RATIOS[$kind]};"; done
+echo "vs null = median over the rounds of (QPS / null's QPS in the same round); per round:${per_round%;}"
 echo "(bad = non-200 + wrong answers + transport errors, summed over runs; open = --rate at half the max, latency from the intended send time; harness --busy-poll for: ${OPEN_BUSY_POLL:-none})"
 echo "machine stalls before the runs (idrecon-cpu-stalls, 5 s, every CPU spinning; a server stalled for N ms answers N ms late):"
 sed 's/^/  /' <<<"$STALLS"
