@@ -20,7 +20,7 @@
 
 #include "engine/engine.h"
 #include "fuzz/fuzz_check.h"
-#include "server/json_writer.h"
+#include "api/json_writer.h"
 #include "tools/contact_rows.h"
 #include "tools/csv_reader.h"
 

@@ -23,7 +23,7 @@
 #include "engine/clock.h"
 #include "engine/engine.h"
 #include "fuzz/fuzz_check.h"
-#include "server/identify_request.h"
+#include "api/identify_request.h"
 
 namespace {
 

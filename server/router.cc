@@ -4,9 +4,10 @@
 #include <cstdint>
 #include <string>
 
-#include "server/contact_json.h"
-#include "server/identify_request.h"
-#include "server/json_writer.h"
+#include "api/contact_json.h"
+#include "api/identify_request.h"
+#include "api/json_writer.h"
+#include "api/response_json.h"
 
 namespace idrecon {
 namespace {
@@ -40,28 +41,7 @@ HttpResponse EngineErrorResponse(const Status& status) {
 std::string IdentifyBody(const ClusterView& cluster) {
   std::string body;
   body.reserve(128);
-  JsonWriter json(body);
-  json.BeginObject();
-  json.Key("contact");
-  json.BeginObject();
-  json.Key("primaryContatctId");  // sic: the original task's spelling (SPEC §2)
-  json.Uint(cluster.primary_id);
-  json.Key("primaryContactId");
-  json.Uint(cluster.primary_id);
-  json.Key("emails");
-  json.BeginArray();
-  for (std::string_view email : cluster.emails) json.String(email);
-  json.EndArray();
-  json.Key("phoneNumbers");
-  json.BeginArray();
-  for (std::string_view phone : cluster.phone_numbers) json.String(phone);
-  json.EndArray();
-  json.Key("secondaryContactIds");
-  json.BeginArray();
-  for (ContactId id : cluster.secondary_ids) json.Uint(id);
-  json.EndArray();
-  json.EndObject();
-  json.EndObject();
+  AppendClusterJson(cluster, &body);
   return body;
 }
 
@@ -143,11 +123,7 @@ HttpResponse HandleGetContact(std::string_view id_text, ServiceContext& context)
 HttpResponse ErrorResponse(int status, std::string_view message) {
   std::string body;
   body.reserve(message.size() + 16);
-  JsonWriter json(body);
-  json.BeginObject();
-  json.Key("error");
-  json.String(message);
-  json.EndObject();
+  AppendErrorJson(message, &body);
   return JsonResponse(status, std::move(body));
 }
 

@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "engine/engine.h"
-#include "server/json_writer.h"
+#include "api/json_writer.h"
 #include "tools/csv_reader.h"
 #include "tools/timestamp_parser.h"
 

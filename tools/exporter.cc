@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "engine/timestamp.h"
-#include "server/contact_json.h"
+#include "api/contact_json.h"
 #include "tools/progress.h"
 #include "tools/store.h"
 

@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include "persistence/log_batch.h"
-#include "server/identify_request.h"
+#include "api/identify_request.h"
 #include "tools/contact_rows.h"
 #include "tools/progress.h"
 #include "tools/reconciler.h"
