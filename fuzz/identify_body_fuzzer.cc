@@ -20,10 +20,10 @@
 #include <string>
 #include <string_view>
 
+#include "api/identify_request.h"
 #include "engine/clock.h"
 #include "engine/engine.h"
 #include "fuzz/fuzz_check.h"
-#include "api/identify_request.h"
 
 namespace {
 

@@ -10,6 +10,8 @@
 // NULL as the empty string, which `import` reads as NULL again).
 // JSONL: one object per line with exactly the eight fields, as
 // GET /contacts/{id} shows them.
+// With out_path the rows go to out_path.tmp, created mode 0600 whatever the
+// umask (they are personal data), renamed over out_path once complete.
 // Deleted contacts are exported (with the linkedId they had); vacant ids
 // (importer.h) are not. The state is the server's: snapshot + log.
 //
