@@ -96,7 +96,7 @@ DomView ViewThroughDom(std::string_view body) {
   return v;
 }
 
-// "-0" is an integer to the DOM parser but has a minus sign (SPEC §2 rejects it).
+// "-0" is an integer to the DOM parser but has a minus sign (docs/api.md §2 rejects it).
 bool HasNegativeZeroPhone(std::string_view body) { return body.find("-0") != std::string_view::npos; }
 
 }  // namespace

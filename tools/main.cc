@@ -1,5 +1,5 @@
 // idrecon-tool: offline import, export, rebuild, verify and stats on the
-// data directory of a stopped idrecon-server (SPEC §5). See tools/cli.h.
+// data directory of a stopped idrecon-server (docs/api.md §5). See tools/cli.h.
 #include <cstdio>
 #include <exception>
 #include <string_view>
