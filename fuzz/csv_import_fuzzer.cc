@@ -10,7 +10,8 @@
 //     as the same fields;
 //   - ParseContactCsv never crashes; each row it returns obeys its contract
 //     (id and linkedId in range, ids unique, at least one value, values
-//     trimmed, valid UTF-8 and within SPEC §2's limits, lines increasing); strict mode
+//     trimmed, valid UTF-8 and within docs/api.md §2's limits, no timestamp
+//     more than a day after the clock, lines increasing); strict mode
 //     returns rows only when nothing was malformed.
 #include <cstddef>
 #include <cstdint>
@@ -18,9 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "api/json_writer.h"
 #include "engine/engine.h"
 #include "fuzz/fuzz_check.h"
-#include "server/json_writer.h"
 #include "tools/contact_rows.h"
 #include "tools/csv_reader.h"
 
@@ -96,13 +97,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   idrecon::tools::ContactRows rows;
   idrecon::tools::CsvParseResult result;
   std::size_t last_progress = 0;
-  const Status s = idrecon::tools::ParseContactCsv(
-      csv, strict, &rows, &result,
-      [&](std::size_t done) {
-        FUZZ_CHECK(done >= last_progress && done <= csv.size());
-        last_progress = done;
-      },
-      null_marker);
+  idrecon::ManualClock clock(1'795'313'100'567);  // 2026-11-22: the future check is deterministic
+  idrecon::tools::CsvParseOptions options;
+  options.strict = strict;
+  options.null_marker = null_marker;
+  options.clock = &clock;
+  options.progress = [&](std::size_t done) {
+    FUZZ_CHECK(done >= last_progress && done <= csv.size());
+    last_progress = done;
+  };
+  const Status s = idrecon::tools::ParseContactCsv(csv, options, &rows, &result);
   FUZZ_CHECK(s.ok() || s.IsInvalidArgument(), s.ToString());
   if (!s.ok()) return 0;
   if (strict) FUZZ_CHECK(result.malformed.empty());
@@ -118,6 +122,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(Trimmed(row.email) && Trimmed(row.phone), detail);
     FUZZ_CHECK(idrecon::IsValidUtf8(row.email) && idrecon::IsValidUtf8(row.phone), detail);
     FUZZ_CHECK(row.email.size() <= idrecon::kMaxEmailBytes && row.phone.size() <= idrecon::kMaxPhoneBytes, detail);
+    const idrecon::Millis latest = clock.NowMillis() + idrecon::tools::kMaxFutureMillis;
+    FUZZ_CHECK(row.created_at <= latest && row.updated_at <= latest && (row.live() || row.deleted_at <= latest),
+               detail);
   }
   for (const auto& note : result.malformed) FUZZ_CHECK(note.line >= 2 && !note.what.empty(), note.what);
   return 0;

@@ -20,10 +20,10 @@
 #include <string>
 #include <string_view>
 
+#include "api/identify_request.h"
 #include "engine/clock.h"
 #include "engine/engine.h"
 #include "fuzz/fuzz_check.h"
-#include "server/identify_request.h"
 
 namespace {
 
@@ -96,7 +96,7 @@ DomView ViewThroughDom(std::string_view body) {
   return v;
 }
 
-// "-0" is an integer to the DOM parser but has a minus sign (SPEC §2 rejects it).
+// "-0" is an integer to the DOM parser but has a minus sign (docs/api.md §2 rejects it).
 bool HasNegativeZeroPhone(std::string_view body) { return body.find("-0") != std::string_view::npos; }
 
 }  // namespace

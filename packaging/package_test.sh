@@ -30,6 +30,12 @@ for d in DynamicUser=yes StateDirectory=idrecon ProtectSystem=strict NoNewPrivil
   grep -q "^$d" /lib/systemd/system/idrecon.service || { echo "unit lacks $d"; exit 1; }
 done
 [[ $(dpkg-query -W -f='${Conffiles}' idrecon) == */etc/default/idrecon* ]] || { echo "config is not a conffile"; exit 1; }
+# Every variable the default settings name (set or commented out) is one the
+# server reads, as its --help lists them.
+help=$(/usr/bin/idrecon-server --help)
+for var in $(sed -n 's/^#* *\([A-Z_][A-Z0-9_]*\)=.*/\1/p' /etc/default/idrecon); do
+  grep -qw -- "$var" <<<"$help" || { echo "/etc/default/idrecon sets $var, which idrecon-server does not read"; exit 1; }
+done
 version=$(/usr/bin/idrecon-server --version)
 echo "$version"
 [[ $version =~ ^idrecon-server\ [0-9]+\.[0-9]+\.[0-9]+\ \(commit\ ([0-9a-f]{7,}|unknown)\)$ ]] \

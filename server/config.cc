@@ -5,25 +5,10 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <type_traits>
 
 namespace idrecon {
 namespace {
-
-// Where a raw setting came from; names the source in error messages.
-enum class Source { kDefault, kDotEnv, kEnvironment, kFlag };
-
-struct RawSetting {
-  Source source = Source::kDefault;
-  std::string value;
-};
-
-struct OptionSpec {
-  std::string_view flag;  // without the leading "--"
-  std::string_view env;
-  // Parses `text` into `config`; returns an error fragment ("must be ...") or
-  // an empty string on success.
-  std::string (*apply)(std::string_view text, Config& config);
-};
 
 // Unsigned decimal in [min, max]; no sign, no spaces, no trailing bytes.
 bool ParseUnsigned(std::string_view text, std::uint64_t min, std::uint64_t max, std::uint64_t* out) {
@@ -35,45 +20,22 @@ bool ParseUnsigned(std::string_view text, std::uint64_t min, std::uint64_t max, 
   return true;
 }
 
-std::string ApplyHost(std::string_view text, Config& config) {
-  if (text.empty()) return "must not be empty";
-  config.host = std::string(text);
-  return {};
-}
-
-std::string ApplyPort(std::string_view text, Config& config) {
+// A whole number in [kMin, kMax] into config.*kField.
+template <auto kField, std::uint64_t kMin, std::uint64_t kMax>
+std::string ApplyNumber(std::string_view text, Config& config) {
   std::uint64_t value = 0;
-  if (!ParseUnsigned(text, 0, 65535, &value)) return "must be a whole number from 0 to 65535";
-  config.port = static_cast<std::uint16_t>(value);
-  return {};
-}
-
-std::string ApplyThreads(std::string_view text, Config& config) {
-  std::uint64_t value = 0;
-  if (!ParseUnsigned(text, 1, 1024, &value)) return "must be a whole number from 1 to 1024";
-  config.threads = static_cast<unsigned>(value);
-  return {};
-}
-
-std::string ApplyMaxBodyBytes(std::string_view text, Config& config) {
-  std::uint64_t value = 0;
-  if (!ParseUnsigned(text, 1, std::uint64_t{1} << 30, &value)) {
-    return "must be a whole number from 1 to 1073741824";
+  if (!ParseUnsigned(text, kMin, kMax, &value)) {
+    return "must be a whole number from " + std::to_string(kMin) + " to " + std::to_string(kMax);
   }
-  config.max_body_bytes = static_cast<std::size_t>(value);
+  using Field = std::remove_reference_t<decltype(config.*kField)>;
+  config.*kField = static_cast<Field>(value);
   return {};
 }
 
-std::string ApplyIdleTimeout(std::string_view text, Config& config) {
-  std::uint64_t value = 0;
-  if (!ParseUnsigned(text, 1, 86400, &value)) return "must be a whole number of seconds from 1 to 86400";
-  config.idle_timeout_seconds = static_cast<unsigned>(value);
-  return {};
-}
-
-std::string ApplyDataDir(std::string_view text, Config& config) {
+template <auto kField>
+std::string ApplyNonEmpty(std::string_view text, Config& config) {
   if (text.empty()) return "must not be empty";
-  config.data_dir = std::string(text);
+  config.*kField = std::string(text);
   return {};
 }
 
@@ -123,20 +85,16 @@ std::string ApplySnapshotEvery(std::string_view text, Config& config) {
   return {};
 }
 
-std::string ApplyLogMaxMib(std::string_view text, Config& config) {
-  std::uint64_t value = 0;
-  if (!ParseUnsigned(text, 1, std::uint64_t{1} << 24, &value)) return "must be a whole number of MiB from 1 to 16777216";
-  config.log_max_mib = value;
-  return {};
-}
-
+// Both auth settings see their empty values (kEmptyIsSet): empty must not
+// quietly mean "no authentication".
 std::string ApplyAuthTokenFile(std::string_view text, Config& config) {
-  if (text.empty()) return "must not be empty";
+  if (text.empty()) return "is empty; name the file that holds the token, or leave it out to run without auth";
   config.auth_token_file = std::string(text);
   return {};
 }
 
 std::string ApplyAuthToken(std::string_view text, Config& config) {
+  if (text.empty()) return "is empty; set a token of at least 16 characters, or unset it to run without auth";
   if (text.size() < 16) return "must be at least 16 characters";
   config.auth_token = std::string(text);
   return {};
@@ -147,44 +105,78 @@ std::string ApplyAccessLog(std::string_view text, Config& config) {
   return {};
 }
 
-std::string ApplyMaxConnections(std::string_view text, Config& config) {
-  std::uint64_t value = 0;
-  if (!ParseUnsigned(text, 1, 1000000, &value)) return "must be a whole number from 1 to 1000000";
-  config.max_connections = static_cast<std::size_t>(value);
-  return {};
-}
 
-std::string ApplyHeaderTimeout(std::string_view text, Config& config) {
-  std::uint64_t value = 0;
-  if (!ParseUnsigned(text, 1, 3600, &value)) return "must be a whole number of seconds from 1 to 3600";
-  config.header_timeout_seconds = static_cast<unsigned>(value);
-  return {};
-}
+// Option traits.
+constexpr unsigned kEnvOnly = 1;     // no flag: a secret must not show in `ps`
+constexpr unsigned kSecret = 2;      // never echoed in a message
+constexpr unsigned kEmptyIsSet = 4;  // an empty variable is a value, not "unset"
 
-std::string ApplyMaxRequestsPerConnection(std::string_view text, Config& config) {
-  std::uint64_t value = 0;
-  if (!ParseUnsigned(text, 1, std::uint64_t{1} << 40, &value)) return "must be a whole number of at least 1";
-  config.max_requests_per_connection = static_cast<std::size_t>(value);
-  return {};
-}
+struct OptionSpec {
+  std::string_view flag;        // without the leading "--"
+  std::string_view value_name;  // "H" in "--host H"
+  std::string_view env;         // IDRECON_<FLAG>
+  std::string_view alias_env;   // a second name, lower in its source; may be empty
+  // Parsed like any value when nothing else sets the option; empty: the
+  // field keeps its zero value, described by default_text.
+  std::string_view default_value;
+  std::string_view default_text;  // for --help when default_value is empty
+  std::string_view help;
+  // Parses `text` into `config`; returns an error fragment ("must be ...") or
+  // an empty string on success.
+  std::string (*apply)(std::string_view text, Config& config);
+  unsigned traits = 0;
+};
 
-constexpr std::array<OptionSpec, 15> kOptions = {{
-    {"host", "HOST", &ApplyHost},
-    {"port", "PORT", &ApplyPort},
-    {"threads", "THREADS", &ApplyThreads},
-    {"max-body-bytes", "MAX_BODY_BYTES", &ApplyMaxBodyBytes},
-    {"idle-timeout-seconds", "IDLE_TIMEOUT_SECONDS", &ApplyIdleTimeout},
-    {"data-dir", "DATA_DIR", &ApplyDataDir},
-    {"sync", "SYNC", &ApplySync},
-    {"snapshot-every", "SNAPSHOT_EVERY", &ApplySnapshotEvery},
-    {"log-max-mib", "LOG_MAX_MIB", &ApplyLogMaxMib},
-    {"auth-token-file", "AUTH_TOKEN_FILE", &ApplyAuthTokenFile},
-    {"auth-token", "AUTH_TOKEN", &ApplyAuthToken},
-    {"access-log", "ACCESS_LOG", &ApplyAccessLog},
-    {"max-connections", "MAX_CONNECTIONS", &ApplyMaxConnections},
-    {"header-timeout-seconds", "HEADER_TIMEOUT_SECONDS", &ApplyHeaderTimeout},
-    {"max-requests-per-connection", "MAX_REQUESTS_PER_CONNECTION", &ApplyMaxRequestsPerConnection},
-}};
+// The one list of options: ParseConfig reads it and Usage() prints it.
+constexpr std::array kOptions = {
+    OptionSpec{"host", "H", "IDRECON_HOST", "", "127.0.0.1", "", "address to listen on", &ApplyNonEmpty<&Config::host>},
+    OptionSpec{"port", "P", "IDRECON_PORT", "PORT", "3000", "",
+               "TCP port; 0 picks a free one (the ready line says which)", &ApplyNumber<&Config::port, 0, 65535>},
+    OptionSpec{"threads", "N", "IDRECON_THREADS", "", "", "the CPU count", "I/O threads, 1 to 1024", &ApplyNumber<&Config::threads, 1, 1024>},
+    OptionSpec{"data-dir", "D", "IDRECON_DATA_DIR", "", "./data", "",
+               "where the log and snapshots live; created if missing; one server per directory", &ApplyNonEmpty<&Config::data_dir>},
+    OptionSpec{"sync", "fsync|nosync", "IDRECON_SYNC", "", "fsync", "",
+               "fsync every commit, or leave it to the OS: a power loss may then lose recent changes", &ApplySync},
+    OptionSpec{"snapshot-every", "SPEC", "IDRECON_SNAPSHOT_EVERY", "", "1000000,300s", "",
+               "snapshot after N changes and/or a time (300s, 5m, 1h), e.g. 1000000,300s; 'off' disables",
+               &ApplySnapshotEvery},
+    OptionSpec{"log-max-mib", "M", "IDRECON_LOG_MAX_MIB", "", "1048576", "",
+               "the most the log's memory map may grow to, in MiB", &ApplyNumber<&Config::log_max_mib, 1, std::uint64_t{1} << 24>},
+    OptionSpec{"max-body-bytes", "B", "IDRECON_MAX_BODY_BYTES", "", "16384", "",
+               "largest request body; a larger one gets 413", &ApplyNumber<&Config::max_body_bytes, 1, std::uint64_t{1} << 30>},
+    OptionSpec{"idle-timeout-seconds", "S", "IDRECON_IDLE_TIMEOUT_SECONDS", "", "30", "",
+               "keep-alive idle timeout between requests", &ApplyNumber<&Config::idle_timeout_seconds, 1, 86400>},
+    OptionSpec{"header-timeout-seconds", "S", "IDRECON_HEADER_TIMEOUT_SECONDS", "", "10", "",
+               "a started request's header (and each body read) must arrive within S", &ApplyNumber<&Config::header_timeout_seconds, 1, 3600>},
+    OptionSpec{"max-connections", "N", "IDRECON_MAX_CONNECTIONS", "", "10000", "",
+               "more connections get 503 and are closed", &ApplyNumber<&Config::max_connections, 1, 1000000>},
+    OptionSpec{"max-requests-per-connection", "N", "IDRECON_MAX_REQUESTS_PER_CONNECTION", "", "10000", "",
+               "then the connection is closed", &ApplyNumber<&Config::max_requests_per_connection, 1, std::uint64_t{1} << 40>},
+    OptionSpec{"auth-token-file", "F", "IDRECON_AUTH_TOKEN_FILE", "", "", "none",
+               "require 'Authorization: Bearer <token>' on every endpoint but /health, the token read from F",
+               &ApplyAuthTokenFile, kEmptyIsSet},
+    OptionSpec{"auth-token", "T", "IDRECON_AUTH_TOKEN", "", "", "none",
+               "the token itself (at least 16 characters), instead of a file", &ApplyAuthToken,
+               kEnvOnly | kSecret | kEmptyIsSet},
+    OptionSpec{"access-log", "PATH", "IDRECON_ACCESS_LOG", "", "", "off",
+               "one logfmt line per request to PATH ('-' = stderr)", &ApplyAccessLog},
+};
+
+// The unprefixed names that are not warned about: set by shells for their
+// own use (tcsh's HOST).
+constexpr std::string_view kIgnoredUnprefixed[] = {"HOST"};
+
+// Where a raw setting came from; names the source in error messages.
+enum class Source { kDefault, kDotEnv, kEnvironment, kFlag };
+
+struct RawSetting {
+  Source source = Source::kDefault;
+  bool by_alias = false;   // set through alias_env (loses to env in the same source)
+  std::string_view name;   // the variable or flag it was read from
+  std::string value;
+};
+
+using Settings = std::array<RawSetting, kOptions.size()>;
 
 const OptionSpec* FindByFlag(std::string_view flag) {
   for (const OptionSpec& option : kOptions) {
@@ -193,14 +185,33 @@ const OptionSpec* FindByFlag(std::string_view flag) {
   return nullptr;
 }
 
-const OptionSpec* FindByEnv(std::string_view name) {
-  for (const OptionSpec& option : kOptions) {
-    if (option.env == name) return &option;
+std::size_t IndexOf(const OptionSpec* option) { return static_cast<std::size_t>(option - kOptions.data()); }
+
+std::string_view Unprefixed(const OptionSpec& option) { return option.env.substr(std::string_view("IDRECON_").size()); }
+
+bool WarnsUnprefixed(const OptionSpec& option) {
+  const std::string_view name = Unprefixed(option);
+  if (name == option.alias_env) return false;  // PORT is read
+  for (std::string_view ignored : kIgnoredUnprefixed) {
+    if (name == ignored) return false;
   }
-  return nullptr;
+  return true;
 }
 
-std::size_t IndexOf(const OptionSpec* option) { return static_cast<std::size_t>(option - kOptions.data()); }
+// Records `value` from variable `name` of `source` when it is one of ours.
+// Returns false when `name` is no option's variable.
+bool SetFromVariable(Settings& settings, std::string_view name, std::string_view value, Source source) {
+  for (const OptionSpec& option : kOptions) {
+    const bool primary = name == option.env;
+    if (!primary && (option.alias_env.empty() || name != option.alias_env)) continue;
+    if (value.empty() && (option.traits & kEmptyIsSet) == 0) return true;  // empty counts as unset
+    RawSetting& setting = settings[IndexOf(&option)];
+    if (!primary && setting.source == source && !setting.by_alias) return true;  // the prefixed name wins
+    setting = RawSetting{source, !primary, primary ? option.env : option.alias_env, std::string(value)};
+    return true;
+  }
+  return false;
+}
 
 std::string_view TrimSpaces(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -215,8 +226,14 @@ ConfigResult Error(std::string message) {
   return result;
 }
 
-// Fills `settings` from the .env text; returns an error message or "".
-std::string ReadDotEnv(std::string_view text, std::array<RawSetting, kOptions.size()>& settings) {
+std::string NotReadWarning(std::string_view name, std::string_view where, const OptionSpec& option) {
+  return std::string(name) + " is set" + std::string(where) + " but not read; the variable is " +
+         std::string(option.env);
+}
+
+// Fills `settings` from the .env text and warns about unprefixed names;
+// returns an error message or "".
+std::string ReadDotEnv(std::string_view text, Settings& settings, std::vector<std::string>* warnings) {
   std::size_t line_number = 0;
   while (!text.empty()) {
     ++line_number;
@@ -236,36 +253,52 @@ std::string ReadDotEnv(std::string_view text, std::array<RawSetting, kOptions.si
     if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
       value = value.substr(1, value.size() - 2);
     }
-    const OptionSpec* option = FindByEnv(key);
-    if (option == nullptr || value.empty()) continue;
-    settings[IndexOf(option)] = RawSetting{Source::kDotEnv, std::string(value)};
+    if (SetFromVariable(settings, key, value, Source::kDotEnv)) continue;
+    for (const OptionSpec& option : kOptions) {
+      if (key == Unprefixed(option) && WarnsUnprefixed(option) && !value.empty()) {
+        warnings->push_back(NotReadWarning(key, " in .env", option));
+      }
+    }
   }
   return {};
 }
 
-std::string Describe(const OptionSpec& option, Source source) {
-  switch (source) {
-    case Source::kFlag: return "--" + std::string(option.flag);
-    case Source::kEnvironment: return std::string(option.env) + " (environment)";
-    case Source::kDotEnv: return std::string(option.env) + " (.env)";
+void ReadEnvironment(const EnvLookup& env, Settings& settings, std::vector<std::string>* warnings) {
+  if (!env) return;
+  for (const OptionSpec& option : kOptions) {
+    // The alias first, so the prefixed name (read second) replaces it.
+    for (std::string_view name : {option.alias_env, option.env}) {
+      if (name.empty()) continue;
+      if (std::optional<std::string> value = env(name)) SetFromVariable(settings, name, *value, Source::kEnvironment);
+    }
+    if (!WarnsUnprefixed(option)) continue;
+    if (std::optional<std::string> value = env(Unprefixed(option)); value && !value->empty()) {
+      warnings->push_back(NotReadWarning(Unprefixed(option), " in the environment", option));
+    }
+  }
+}
+
+std::string Describe(const RawSetting& setting) {
+  switch (setting.source) {
+    case Source::kFlag: return "--" + std::string(setting.name);
+    case Source::kEnvironment: return std::string(setting.name) + " (environment)";
+    case Source::kDotEnv: return std::string(setting.name) + " (.env)";
     case Source::kDefault: break;
   }
-  return std::string(option.flag);
+  return "default " + std::string(setting.name);
 }
 
 }  // namespace
 
 ConfigResult ParseConfig(std::span<const std::string_view> args, const EnvLookup& env,
                          std::string_view dotenv_text, unsigned hardware_threads) {
-  std::array<RawSetting, kOptions.size()> settings;
-
-  if (std::string error = ReadDotEnv(dotenv_text, settings); !error.empty()) return Error(std::move(error));
-
-  for (const OptionSpec& option : kOptions) {
-    if (!env) break;
-    std::optional<std::string> value = env(option.env);
-    if (value && !value->empty()) settings[IndexOf(&option)] = RawSetting{Source::kEnvironment, std::move(*value)};
+  Settings settings;
+  for (std::size_t i = 0; i < kOptions.size(); ++i) {
+    settings[i] = RawSetting{Source::kDefault, false, kOptions[i].flag, std::string(kOptions[i].default_value)};
   }
+  std::vector<std::string> warnings;
+  if (std::string error = ReadDotEnv(dotenv_text, settings, &warnings); !error.empty()) return Error(std::move(error));
+  ReadEnvironment(env, settings, &warnings);
 
   bool help = false, version = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -278,11 +311,6 @@ ConfigResult ParseConfig(std::span<const std::string_view> args, const EnvLookup
       version = true;
       continue;
     }
-    if (arg == "--auth-token" || arg.starts_with("--auth-token=")) {
-      // A secret on the command line shows in `ps`; only the environment
-      // variable or a file may carry it.
-      return Error("pass the token in AUTH_TOKEN or with --auth-token-file, not on the command line");
-    }
     if (!arg.starts_with("--")) {
       return Error("unexpected argument '" + std::string(arg) + "' (try --help)");
     }
@@ -294,11 +322,15 @@ ConfigResult ParseConfig(std::span<const std::string_view> args, const EnvLookup
     }
     const OptionSpec* option = FindByFlag(name);
     if (option == nullptr) return Error("unknown option '--" + std::string(name) + "' (try --help)");
+    if ((option->traits & kEnvOnly) != 0) {
+      return Error("--" + std::string(name) + " is not an option: a command line shows in `ps`; set " +
+                   std::string(option->env) + " or use --auth-token-file");
+    }
     if (!value) {
       if (i + 1 >= args.size()) return Error("option '--" + std::string(name) + "' needs a value");
       value = args[++i];
     }
-    settings[IndexOf(option)] = RawSetting{Source::kFlag, std::string(*value)};
+    settings[IndexOf(option)] = RawSetting{Source::kFlag, false, option->flag, std::string(*value)};
   }
   if (help || version) {
     ConfigResult result;
@@ -309,50 +341,96 @@ ConfigResult ParseConfig(std::span<const std::string_view> args, const EnvLookup
   ConfigResult result;
   result.config.threads = hardware_threads == 0 ? 1 : hardware_threads;
   for (std::size_t i = 0; i < kOptions.size(); ++i) {
-    if (settings[i].source == Source::kDefault) continue;
-    const std::string problem = kOptions[i].apply(settings[i].value, result.config);
+    const RawSetting& setting = settings[i];
+    if (setting.source == Source::kDefault && setting.value.empty()) continue;  // no default value
+    const std::string problem = kOptions[i].apply(setting.value, result.config);
     if (!problem.empty()) {
       // Never echo a secret back (it would land in logs).
-      const std::string shown = kOptions[i].flag == "auth-token" ? "" : " '" + settings[i].value + "'";
-      return Error("invalid " + Describe(kOptions[i], settings[i].source) + shown + ": " + problem);
+      const std::string shown = (kOptions[i].traits & kSecret) != 0 ? "" : " '" + setting.value + "'";
+      return Error("invalid " + Describe(setting) + shown + ": " + problem);
     }
   }
+  result.warnings = std::move(warnings);
   return result;
 }
 
+namespace {
+
+constexpr std::size_t kHelpColumn = 32;
+constexpr std::size_t kWidth = 79;
+
+// Appends `text` word-wrapped from column kHelpColumn; the current line of
+// *out already holds `used` characters.
+void AppendWrapped(std::string_view text, std::size_t used, std::string* out) {
+  if (used >= kHelpColumn) {
+    *out += '\n';
+    used = 0;
+  }
+  out->append(kHelpColumn - used, ' ');
+  std::size_t column = kHelpColumn;
+  bool first = true;
+  while (!text.empty()) {
+    const std::size_t space = text.find(' ');
+    const std::string_view word = text.substr(0, space);
+    text = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
+    if (!first && column + 1 + word.size() > kWidth) {
+      *out += '\n';
+      out->append(kHelpColumn, ' ');
+      column = kHelpColumn;
+      first = true;
+    }
+    if (!first) {
+      *out += ' ';
+      ++column;
+    }
+    out->append(word);
+    column += word.size();
+    first = false;
+  }
+  *out += '\n';
+}
+
+void AppendOptionHelp(const OptionSpec& option, std::string* out) {
+  std::string left = "  ";
+  if ((option.traits & kEnvOnly) != 0) {
+    left += std::string(option.env) + "=" + std::string(option.value_name);
+  } else {
+    left += "--" + std::string(option.flag) + " " + std::string(option.value_name);
+  }
+  *out += left;
+  AppendWrapped(option.help, left.size(), out);
+  std::string where;
+  if ((option.traits & kEnvOnly) == 0) {
+    where = std::string(option.env);
+    if (!option.alias_env.empty()) where += " or " + std::string(option.alias_env);
+    where += "; ";
+  }
+  where += "default ";
+  where += option.default_value.empty() ? option.default_text : option.default_value;
+  AppendWrapped("(" + where + ")", 0, out);
+}
+
+}  // namespace
+
 std::string Usage() {
-  return "usage: idrecon-server [--host H] [--port P] [--threads N] [--data-dir D] [--version]\n"
-         "                      [--sync fsync|nosync] [--snapshot-every SPEC] [--log-max-mib M]\n"
-         "                      [--max-body-bytes B] [--idle-timeout-seconds S] [--help]\n"
-         "\n"
-         "Serves the idrecon identity-reconciliation HTTP API (POST /identify,\n"
-         "GET /contacts/{id}, GET /health).\n"
-         "\n"
-         "  --host H                  address to listen on        (HOST, default 127.0.0.1)\n"
-         "  --port P                  TCP port; 0 picks a free one (PORT, default 3000)\n"
-         "  --threads N               I/O threads                 (THREADS, default: CPU count)\n"
-         "  --max-body-bytes B        largest request body        (MAX_BODY_BYTES, default 16384)\n"
-         "  --idle-timeout-seconds S  idle keep-alive timeout     (IDLE_TIMEOUT_SECONDS, default 30)\n"
-         "  --data-dir D              where the log and snapshots live (DATA_DIR, default ./data)\n"
-         "  --sync fsync|nosync       fsync every commit, or leave it to the OS: a power loss\n"
-         "                            may then lose recent changes (SYNC, default fsync)\n"
-         "  --snapshot-every SPEC     snapshot after N changes and/or a time (300s, 5m, 1h),\n"
-         "                            e.g. 1000000,300s; 'off' disables (SNAPSHOT_EVERY)\n"
-         "  --log-max-mib M           largest the log may grow, in MiB (LOG_MAX_MIB, default 1048576)\n"
-         "  --auth-token-file F       require 'Authorization: Bearer <token>' (token read from F;\n"
-         "                            or AUTH_TOKEN=<token>); /health stays open\n"
-         "  --access-log PATH         one logfmt line per request to PATH ('-' = stderr) (ACCESS_LOG)\n"
-         "  --max-connections N       more get 503 and are closed (MAX_CONNECTIONS, default 10000)\n"
-         "  --header-timeout-seconds S  a started request's header must arrive within S\n"
-         "                            (HEADER_TIMEOUT_SECONDS, default 10)\n"
-         "  --max-requests-per-connection N  then the connection is closed\n"
-         "                            (MAX_REQUESTS_PER_CONNECTION, default 10000)\n"
-         "  --version                 print the version and the commit it was built from\n"
-         "  --help, -h                print this help and exit\n"
-         "\n"
-         "Flags take '--name value' or '--name=value'. Variables are read from the\n"
-         "environment and from an optional .env file in the working directory;\n"
-         "flags win over the environment, which wins over .env.\n";
+  std::string out =
+      "usage: idrecon-server [options]\n"
+      "\n"
+      "Serves the idrecon identity-reconciliation HTTP API (POST /identify,\n"
+      "GET /contacts/{id}, GET /health, GET /metrics).\n"
+      "\n"
+      "Options, each with the variable it is also read from and its default:\n";
+  for (const OptionSpec& option : kOptions) AppendOptionHelp(option, &out);
+  out +=
+      "  --version                     print the version and the commit built from\n"
+      "  --help, -h                    print this help and exit\n"
+      "\n"
+      "Flags take '--name value' or '--name=value'. Variables are read from the\n"
+      "environment and from an optional .env file in the working directory;\n"
+      "flags win over the environment, which wins over .env; IDRECON_PORT wins\n"
+      "over PORT. An empty variable counts as unset, except IDRECON_AUTH_TOKEN and\n"
+      "IDRECON_AUTH_TOKEN_FILE: empty, they are an error.\n";
+  return out;
 }
 
 std::string ReadOptionalFile(const std::string& path) {

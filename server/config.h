@@ -1,34 +1,33 @@
 // Config: idrecon-server's settings, and the pure function that derives them
 // from the command line, the environment and an optional .env file.
 //
+// The options are written once, as the table kOptions in config.cc: flag,
+// variable, default, help text and parser. ParseConfig reads that table and
+// Usage() prints it, so `idrecon-server --help` is the complete list.
+//
 // Precedence, highest first: command-line flag, real environment variable,
-// .env file, built-in default. Flags take "--name value" or "--name=value".
+// .env file, default. Flags take "--name value" or "--name=value".
 //
-//   flag                      variable              default
-//   --host H                  HOST                  127.0.0.1
-//   --port P                  PORT                  3000 (0 picks a free port)
-//   --threads N               THREADS               hardware concurrency (≥1)
-//   --max-body-bytes B        MAX_BODY_BYTES        16384
-//   --idle-timeout-seconds S  IDLE_TIMEOUT_SECONDS  30
-//   --data-dir D              DATA_DIR              ./data (created if missing)
-//   --sync fsync|nosync       SYNC                  fsync
-//   --snapshot-every SPEC     SNAPSHOT_EVERY        1000000,300s (N changes and/or
-//                                                   Ns/Nm/Nh; "off" disables)
-//   --log-max-mib M           LOG_MAX_MIB           1048576 (1 TiB of map)
-//   --auth-token-file F       AUTH_TOKEN (the token itself)  none: no auth
-//   --access-log PATH         ACCESS_LOG            off; "-" = stderr
-//   --max-connections N       MAX_CONNECTIONS       10000
-//   --header-timeout-seconds S HEADER_TIMEOUT_SECONDS 10
-//   --max-requests-per-connection N  MAX_REQUESTS_PER_CONNECTION  10000
-//   --version                                       prints version, exits 0
-//   --help, -h                                      prints usage, exits 0
+// Variables are the flag's name with an IDRECON_ prefix (--data-dir:
+// IDRECON_DATA_DIR), so that a variable some shell or program sets for its own
+// use (tcsh sets HOST to the machine's name) is never taken for a setting.
+// The port is also read from PORT, the name hosting platforms and container
+// habits use; when one source sets both, IDRECON_PORT wins. An unprefixed
+// name of an option (DATA_DIR, AUTH_TOKEN, …; HOST excepted, see above) is
+// not read, and its presence is returned as a warning, so a setting meant for
+// the server is never dropped without a word.
 //
-// An empty variable (PORT=) counts as unset. The .env format: KEY=VALUE lines,
-// blank lines and '#' comment lines ignored, an optional "export " prefix,
-// values optionally wrapped in matching single or double quotes (taken
-// literally, no escapes); variables we do not know are ignored. ParseConfig
-// never touches the process: the caller supplies the environment lookup and
-// the .env text, so tests can drive every case.
+// An empty variable (IDRECON_PORT=) counts as unset, except the two auth
+// variables: IDRECON_AUTH_TOKEN or IDRECON_AUTH_TOKEN_FILE set but empty is an
+// error, because reading it as unset would turn authentication off. The token
+// itself is never a flag (a command line shows in `ps`) and never echoed in a
+// message.
+//
+// The .env format: KEY=VALUE lines, blank lines and '#' comment lines ignored,
+// an optional "export " prefix, values optionally wrapped in matching single
+// or double quotes (taken literally, no escapes); keys we do not know are
+// ignored. ParseConfig never touches the process: the caller supplies the
+// environment lookup and the .env text, so tests can drive every case.
 //
 // Thread-safety: pure functions; Config is a plain value.
 #pragma once
@@ -40,26 +39,29 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace idrecon {
 
+// ParseConfig sets every field: the defaults are the option table's, not
+// these zero values.
 struct Config {
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 3000;
-  unsigned threads = 1;
-  std::size_t max_body_bytes = 16384;
-  unsigned idle_timeout_seconds = 30;
-  std::string data_dir = "./data";
-  bool sync = true;                               // false: --sync nosync
-  std::uint64_t snapshot_every_changes = 1000000;  // 0: not by count
-  std::uint64_t snapshot_every_seconds = 300;      // 0: not by time
-  std::uint64_t log_max_mib = 1048576;
-  std::string auth_token_file;  // read by main; wins over auth_token
-  std::string auth_token;       // from AUTH_TOKEN
+  std::string host;
+  std::uint16_t port = 0;
+  unsigned threads = 0;
+  std::size_t max_body_bytes = 0;
+  unsigned idle_timeout_seconds = 0;
+  unsigned header_timeout_seconds = 0;
+  std::size_t max_connections = 0;
+  std::size_t max_requests_per_connection = 0;
+  std::string data_dir;
+  bool sync = false;                           // true: fsync; false: --sync nosync
+  std::uint64_t snapshot_every_changes = 0;  // 0: not by count
+  std::uint64_t snapshot_every_seconds = 0;  // 0: not by time
+  std::uint64_t log_max_mib = 0;
+  std::string auth_token_file;  // read by LoadAuthToken; wins over auth_token
+  std::string auth_token;       // from IDRECON_AUTH_TOKEN; empty: none
   std::string access_log;       // "" = off, "-" = stderr, else a file appended to
-  std::size_t max_connections = 10000;
-  unsigned header_timeout_seconds = 10;
-  std::size_t max_requests_per_connection = 10000;
 };
 
 struct ConfigResult {
@@ -72,6 +74,8 @@ struct ConfigResult {
   Action action = Action::kRun;
   Config config;
   std::string error;
+  // With kRun: one line each, for the start-up log (variables set but not read).
+  std::vector<std::string> warnings;
 };
 
 // Returns the value of an environment variable, or nullopt when unset.
@@ -82,7 +86,7 @@ using EnvLookup = std::function<std::optional<std::string>(std::string_view name
 ConfigResult ParseConfig(std::span<const std::string_view> args, const EnvLookup& env,
                          std::string_view dotenv_text, unsigned hardware_threads);
 
-// The --help text (several lines, ends with a newline).
+// The --help text, generated from the option table (ends with a newline).
 std::string Usage();
 
 // The contents of the file at `path`, or an empty string when it does not

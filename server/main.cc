@@ -31,6 +31,7 @@
 #include "persistence/mutation_log.h"
 #include "persistence/recovery.h"
 #include "persistence/snapshot.h"
+#include "server/auth_token.h"
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/logger.h"
@@ -41,6 +42,7 @@
 namespace {
 
 using idrecon::Config;
+using idrecon::LoadAuthToken;
 using idrecon::Logger;
 using idrecon::Status;
 
@@ -48,26 +50,6 @@ std::string Fixed(double v, int digits = 3) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
   return buf;
-}
-
-// The token from --auth-token-file (trailing whitespace trimmed) or AUTH_TOKEN.
-bool LoadAuthToken(const Config& config, const Logger& log, std::string* token) {
-  *token = config.auth_token;
-  if (config.auth_token_file.empty()) return true;
-  struct stat st;
-  if (::stat(config.auth_token_file.c_str(), &st) != 0) {
-    log.Error("cannot read the auth token file", {{"path", config.auth_token_file}});
-    return false;
-  }
-  std::string text = idrecon::ReadOptionalFile(config.auth_token_file);
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
-  if (text.size() < 16) {
-    log.Error("the auth token file must hold a token of at least 16 characters", {{"path", config.auth_token_file}});
-    return false;
-  }
-  if (st.st_mode & S_IROTH) log.Warn("the auth token file is readable by everyone", {{"path", config.auth_token_file}});
-  *token = std::move(text);
-  return true;
 }
 
 // The access log's file descriptor: -1 off, 2 stderr, else an opened file.
@@ -252,6 +234,7 @@ int Main(int argc, char** argv) {
     case ConfigResult::Action::kRun:
       break;
   }
+  for (const std::string& warning : parsed.warnings) log.Warn(warning);
   return Serve(parsed.config, log);
 }
 

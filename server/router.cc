@@ -4,9 +4,10 @@
 #include <cstdint>
 #include <string>
 
-#include "server/contact_json.h"
-#include "server/identify_request.h"
-#include "server/json_writer.h"
+#include "api/contact_json.h"
+#include "api/identify_request.h"
+#include "api/json_writer.h"
+#include "api/response_json.h"
 
 namespace idrecon {
 namespace {
@@ -27,7 +28,8 @@ HttpResponse MethodNotAllowed(std::string_view allowed) {
 }
 
 // Maps an engine error to its HTTP status. InvalidArgument is the client's
-// fault; Unavailable is the service refusing work (a sticky log error, later).
+// fault; NotFound is a missing contact; Unavailable is the service refusing
+// work (the engine refuses changes after the log's sticky error).
 HttpResponse EngineErrorResponse(const Status& status) {
   switch (status.code()) {
     case Status::Code::kInvalidArgument: return ErrorResponse(400, status.message());
@@ -40,28 +42,7 @@ HttpResponse EngineErrorResponse(const Status& status) {
 std::string IdentifyBody(const ClusterView& cluster) {
   std::string body;
   body.reserve(128);
-  JsonWriter json(body);
-  json.BeginObject();
-  json.Key("contact");
-  json.BeginObject();
-  json.Key("primaryContatctId");  // sic: the original task's spelling (SPEC §2)
-  json.Uint(cluster.primary_id);
-  json.Key("primaryContactId");
-  json.Uint(cluster.primary_id);
-  json.Key("emails");
-  json.BeginArray();
-  for (std::string_view email : cluster.emails) json.String(email);
-  json.EndArray();
-  json.Key("phoneNumbers");
-  json.BeginArray();
-  for (std::string_view phone : cluster.phone_numbers) json.String(phone);
-  json.EndArray();
-  json.Key("secondaryContactIds");
-  json.BeginArray();
-  for (ContactId id : cluster.secondary_ids) json.Uint(id);
-  json.EndArray();
-  json.EndObject();
-  json.EndObject();
+  AppendClusterJson(cluster, &body);
   return body;
 }
 
@@ -98,15 +79,9 @@ HttpResponse HandleIdentify(const HttpRequest& request, ServiceContext& context)
 
 HttpResponse HandleHealth(const ServiceContext& context) {
   if (!LogFailed(context)) return JsonResponse(200, R"({"status":"ok"})");
-  std::string body;
-  JsonWriter json(body);
-  json.BeginObject();
-  json.Key("status");
-  json.String("unavailable");
-  json.Key("error");
-  json.String(LogFailure(context));
-  json.EndObject();
-  return JsonResponse(503, std::move(body));
+  // /health is open to anyone who can reach the port: it says that storage
+  // failed, never how (the storage layer's text names files and errors).
+  return JsonResponse(503, R"({"status":"unavailable","error":"storage error"})");
 }
 
 // Decimal digits only, 1..UINT32_MAX; anything else is "no such contact".
@@ -143,11 +118,7 @@ HttpResponse HandleGetContact(std::string_view id_text, ServiceContext& context)
 HttpResponse ErrorResponse(int status, std::string_view message) {
   std::string body;
   body.reserve(message.size() + 16);
-  JsonWriter json(body);
-  json.BeginObject();
-  json.Key("error");
-  json.String(message);
-  json.EndObject();
+  AppendErrorJson(message, &body);
   return JsonResponse(status, std::move(body));
 }
 

@@ -1,11 +1,13 @@
-// Route: maps one HTTP request to its response (SPEC §2–§3). Pure: no
+// Route: maps one HTTP request to its response (docs/api.md §2–§3). Pure: no
 // sockets, no Beast; everything it needs arrives in the request and context.
 //
 // Endpoints (the query string, "?..." in the target, is ignored):
-//   POST /identify        → 200 cluster JSON, 400 on a bad body (SPEC §2)
-//   GET  /health          → 200 {"status":"ok"}; 503 {"status":"unavailable",
-//                           "error":...} after the log's sticky error
-//   GET  /metrics         → 200 Prometheus text (when context.metrics is set)
+//   POST /identify        → 200 cluster JSON, 400 on a bad body (docs/api.md §2)
+//   GET  /health          → 200 {"status":"ok"}; after the log's sticky error
+//                           503 {"status":"unavailable","error":"storage error"}
+//                           (the endpoint needs no token, so it never shows the
+//                           storage layer's own message)
+//   GET  /metrics         → 200 Prometheus text; 404 when context.metrics is null
 //   GET  /contacts/{id}   → 200 the contact row, 404 for an id that does not
 //                           exist or is not a decimal number in 1..2^32-1
 //                           (leading zeros are accepted: /contacts/007 is 7)
@@ -15,9 +17,11 @@
 // case-sensitive (RFC 9110). Every error body is
 // {"error":"<message for a person>"} with Content-Type application/json.
 // After the log's sticky error, an /identify that would change something is
-// 503. A 200 carries durable_after: the transport holds it until then.
-// Engine errors map to statuses: InvalidArgument → 400, Unavailable → 503,
-// anything else → 500. GET /metrics (SPEC §3) is not implemented yet: 404.
+// 503 (its message names the storage error: that endpoint is behind the
+// token when auth is on); one that changes nothing is still answered. A 200
+// carries durable_after: the transport holds it until then. Engine errors map
+// to statuses: InvalidArgument → 400, NotFound → 404, Unavailable → 503,
+// anything else → 500.
 //
 // With context.auth_token set, every endpoint but /health first requires
 // "Authorization: Bearer <token>"; otherwise 401 with WWW-Authenticate.

@@ -6,7 +6,10 @@
 #include <optional>
 #include <string>
 
+#include "engine/clock.h"
 #include "engine/status.h"
+#include "persistence/backup.h"
+#include "tools/contact_rows.h"
 #include "tools/exporter.h"
 #include "tools/importer.h"
 #include "tools/rebuilder.h"
@@ -14,7 +17,6 @@
 #include "tools/store.h"
 #include "tools/timestamp_parser.h"
 #include "tools/verifier.h"
-#include "persistence/backup.h"
 
 namespace idrecon::tools {
 namespace {
@@ -29,7 +31,7 @@ constexpr const char* kUsage =
     "  import   load contacts from CSV, or replay /identify requests from JSONL\n"
     "  export   write every contact as CSV or JSONL\n"
     "  rebuild  rebuild the state from snapshot + log and write a fresh snapshot\n"
-    "  verify   check SPEC invariants, log checksums and sequence continuity\n"
+    "  verify   check the data model's invariants, log checksums and sequence continuity\n"
     "  stats    contacts, clusters, cluster sizes, log and snapshot sizes\n"
     "  backup   copy a data directory consistently, even while a server runs on it\n"
     "\n"
@@ -43,25 +45,28 @@ constexpr const char* kImportUsage =
     "--csv FILE        rows of a `contacts` table (header id,phoneNumber,email,linkedId,\n"
     "                  linkPrecedence,createdAt,updatedAt,deletedAt; an empty field is NULL), as\n"
     "                  `sqlite3 -header -csv` or PostgreSQL `\\copy ... CSV HEADER` write it.\n"
-    "                  Ids and timestamps are kept; deleted rows are kept as deleted; SPEC\n"
-    "                  section 1's invariants are restored and every repair is reported.\n"
+    "                  Ids and timestamps are kept; deleted rows are kept as deleted; the\n"
+    "                  invariants of docs/api.md section 1 are restored and every repair is\n"
+    "                  reported. A timestamp more than a day ahead of this machine's clock\n"
+    "                  makes its row malformed.\n"
     "--requests FILE   one /identify JSON body per line, replayed in order.\n"
     "--strict          stop at the first malformed row; write nothing.\n"
     "--merge           allow importing into a directory that already holds data.\n"
     "--renumber        with --merge: shift imported ids above the existing ones.\n"
-    "--repair-time TS  updatedAt for repaired rows (default: now).\n"
+    "--repair-time TS  updatedAt for repaired rows (default: now; at most a day ahead).\n"
     "--null S          an unquoted CSV field equal to S is NULL too (MySQL INTO OUTFILE: --null '\\N').\n"
     "\n"
     "stdout: one line per malformed row (\"malformed: line N, id I: reason\") and per\n"
-    "repair (\"repair: line N, id I: what\"); stderr: summary and timings.\n";
+    "repair (\"repair: line N, id I: what\"), naming lines and ids, never values;\n"
+    "stderr: summary and timings.\n";
 
 constexpr const char* kExportUsage =
     "usage: idrecon-tool export --data-dir D (--csv | --jsonl) [--out FILE]\n"
     "\n"
-    "--csv        SPEC section 1 rows with a header; NULL is an empty field; timestamps\n"
+    "--csv        docs/api.md section 1 rows with a header; NULL is an empty field; timestamps\n"
     "             2026-11-22T01:20:19.123Z. Loads with `\\copy contacts FROM f CSV HEADER`.\n"
     "--jsonl      one JSON object per contact, as GET /contacts/{id} shows it.\n"
-    "--out FILE   write to FILE (atomically) instead of stdout.\n";
+    "--out FILE   write to FILE (atomically, mode 0600) instead of stdout.\n";
 
 constexpr const char* kRebuildUsage =
     "usage: idrecon-tool rebuild --data-dir D [--from-log] [--compact]\n"
@@ -77,8 +82,9 @@ constexpr const char* kVerifyUsage =
     "usage: idrecon-tool verify --data-dir D\n"
     "\n"
     "Checks every snapshot (checksum, structure, links), every log record (checksum,\n"
-    "fields) and sequence continuity, then recovers the state and checks SPEC section 1's\n"
-    "invariants. Prints one line per violation; exit 0 when sound, 1 otherwise.\n";
+    "fields) and sequence continuity, then recovers the state and checks the invariants\n"
+    "of docs/api.md section 1. Prints one line per violation, naming contacts by id\n"
+    "(never a value); exit 0 when sound, 1 otherwise.\n";
 
 constexpr const char* kStatsUsage =
     "usage: idrecon-tool stats --data-dir D [--json] [--top N]\n"
@@ -151,6 +157,11 @@ int RunImport(const Options& o) {
   if (Has(o, "repair-time")) {
     if (Status s = ParseTimestamp(o.at("repair-time"), &options.repair_time); !s.ok()) {
       throw UsageError{"--repair-time: " + s.message()};
+    }
+    // It becomes updatedAt of repaired rows, which the engine never lets
+    // later times go below: the same limit as the rows' own timestamps.
+    if (options.repair_time > SystemClock::Instance().NowMillis() + kMaxFutureMillis) {
+      throw UsageError{"--repair-time is more than a day in the future"};
     }
   }
   ImportSummary sum;

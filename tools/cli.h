@@ -2,7 +2,7 @@
 // prints its results and returns the process exit status.
 //
 // Contract: `idrecon-tool <command> [options]` with commands import, export,
-// rebuild, verify, stats (usage texts in cli.cc). Options are --name VALUE or
+// rebuild, verify, stats and backup (usage texts in cli.cc). Options are --name VALUE or
 // --name=VALUE. `--help` (or `help <command>`) prints the usage on stdout and
 // exits 0. Exit status: 0 done (verify: sound), 1 the work failed or verify
 // found a violation, 2 bad arguments (unknown command or option, missing or
@@ -10,7 +10,8 @@
 // Results go to stdout (import: one line per malformed row and per repair;
 // export: the rows unless --out; rebuild: "<sha256>  <snapshot path>";
 // verify: one line per violation; stats: the report); summaries and timings
-// go to stderr.
+// go to stderr. Every command but backup needs the server stopped (the data
+// directory's lock refuses a running one).
 //
 // Thread-safety: call from one thread.
 #pragma once

@@ -10,8 +10,10 @@
 #include <charconv>
 #include <cstring>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include "api/json_writer.h"
 #include "engine/engine.h"
-#include "server/json_writer.h"
 #include "tools/csv_reader.h"
 #include "tools/timestamp_parser.h"
 
@@ -74,13 +76,59 @@ bool ParseId(std::string_view s, ContactId* out) {
   return true;
 }
 
+// How a warning names header column `index` (0-based): by its name when that
+// looks like a column name, else by number only. A file without a header has
+// a data row there, and its values must not be echoed.
+std::string ColumnName(std::size_t index, std::string_view name) {
+  std::string out = "column " + std::to_string(index + 1);
+  bool identifier = !name.empty() && name.size() <= 64 &&
+                    ((name[0] >= 'A' && name[0] <= 'Z') || (name[0] >= 'a' && name[0] <= 'z') || name[0] == '_');
+  for (char c : name) {
+    identifier = identifier && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  if (identifier) out += " '" + std::string(name) + "'";
+  return out;
+}
+
+std::string RepeatReason(ContactId id, std::uint64_t first_line) {
+  return "id " + std::to_string(id) + " repeats the row on line " + std::to_string(first_line);
+}
+
+// The line of the accepted row with `id` (there is one: repeats are refused).
+std::uint64_t FirstLineOf(const std::vector<InputRow>& rows, ContactId id, CsvParseResult* result) {
+  for (const InputRow& r : rows) {
+    ++result->rows_visited_for_repeats;
+    if (r.id == id) return r.line;
+  }
+  return 0;
+}
+
+// Names the first line in each repeat note (`repeats` index result->malformed),
+// in one pass over the rows however many repeats there are.
+void NameRepeatedRows(const std::vector<InputRow>& rows, const std::vector<std::size_t>& repeats,
+                      CsvParseResult* result) {
+  if (repeats.empty()) return;
+  boost::unordered_flat_map<ContactId, std::uint64_t> first_line;
+  for (std::size_t i : repeats) first_line.emplace(result->malformed[i].id, 0);
+  for (const InputRow& r : rows) {
+    ++result->rows_visited_for_repeats;
+    if (const auto it = first_line.find(r.id); it != first_line.end()) it->second = r.line;
+  }
+  for (std::size_t i : repeats) {
+    LineNote& note = result->malformed[i];
+    note.what = RepeatReason(note.id, first_line[note.id]);
+  }
+}
+
 }  // namespace
 
-Status ParseContactCsv(std::string_view csv, bool strict, ContactRows* out, CsvParseResult* result,
-                       const std::function<void(std::size_t)>& progress, std::string_view null_marker) {
+Status ParseContactCsv(std::string_view csv, const CsvParseOptions& options, ContactRows* out,
+                       CsvParseResult* result) {
+  const std::string_view null_marker = options.null_marker;
   auto IsNull = [&](const CsvField& f) {
     return f.text.empty() || (!f.quoted && !null_marker.empty() && f.text == null_marker);
   };
+  const Millis latest = options.clock->NowMillis() + kMaxFutureMillis;
   CsvReader reader(csv);
   std::vector<CsvField> fields;
   Status st;
@@ -102,7 +150,7 @@ Status ParseContactCsv(std::string_view csv, bool strict, ContactRows* out, CsvP
         known = true;
       }
     }
-    if (!known) result->warnings.push_back("ignoring unknown column '" + std::string(name) + "'");
+    if (!known) result->warnings.push_back("ignoring unknown " + ColumnName(i, name));
   }
   for (int c = 0; c < kDeletedAt; ++c) {
     if (col[static_cast<std::size_t>(c)] == -1) {
@@ -111,15 +159,18 @@ Status ParseContactCsv(std::string_view csv, bool strict, ContactRows* out, CsvP
     }
   }
   const std::size_t width = fields.size();
-  std::vector<bool> seen;                                   // dense by id, grows as needed
+  std::vector<bool> seen;  // dense by id, grows as needed
+  // Malformed notes of repeated ids whose first line is filled in at the end.
+  std::vector<std::size_t> repeats;
 
   std::uint64_t n = 0;
   for (;;) {
     std::string reason;
     ContactId id_for_note = 0;
+    bool repeat = false;
     const bool got = reader.Next(&fields, &st);
     if (!got && st.ok()) break;
-    if ((++n & 0xFFFF) == 0 && progress) progress(reader.offset());
+    if ((++n & 0xFFFF) == 0 && options.progress) options.progress(reader.offset());
     InputRow row;
     row.line = reader.line();
     if (!got) {
@@ -135,7 +186,12 @@ Status ParseContactCsv(std::string_view csv, bool strict, ContactRows* out, CsvP
           return !required;
         }
         Status ts = ParseTimestamp(TrimAsciiWhitespace(field(c).text), t);
-        if (!ts.ok()) reason = std::string(kNames[c]) + ": " + ts.message();
+        if (!ts.ok()) {
+          reason = std::string(kNames[c]) + ": " + ts.message();
+        } else if (*t > latest) {
+          reason = std::string(kNames[c]) + " is more than a day in the future";
+          return false;
+        }
         return ts.ok();
       };
       [&] {
@@ -144,12 +200,12 @@ Status ParseContactCsv(std::string_view csv, bool strict, ContactRows* out, CsvP
           return;
         }
         if (!ParseId(TrimAsciiWhitespace(field(kId).text), &row.id)) {
-          reason = "id '" + std::string(field(kId).text.substr(0, 40)) + "' is not an integer in 1..4294967295";
+          reason = "id is not an integer in 1..4294967295";
           return;
         }
         id_for_note = row.id;
         if (!IsNull(field(kLinkedId)) && !ParseId(TrimAsciiWhitespace(field(kLinkedId).text), &row.linked_id)) {
-          reason = "linkedId '" + std::string(field(kLinkedId).text.substr(0, 40)) + "' is not an integer in 1..4294967295";
+          reason = "linkedId is not an integer in 1..4294967295";
           return;
         }
         const std::string_view prec = TrimAsciiWhitespace(field(kPrecedence).text);
@@ -158,7 +214,7 @@ Status ParseContactCsv(std::string_view csv, bool strict, ContactRows* out, CsvP
         } else if (prec == "secondary") {
           row.secondary = true;
         } else {
-          reason = "linkPrecedence '" + std::string(prec.substr(0, 40)) + "' is neither primary nor secondary";
+          reason = "linkPrecedence is neither primary nor secondary";
           return;
         }
         if (!time_of(kCreatedAt, &row.created_at, true) || !time_of(kUpdatedAt, &row.updated_at, true) ||
@@ -181,18 +237,15 @@ Status ParseContactCsv(std::string_view csv, bool strict, ContactRows* out, CsvP
           reason = "phoneNumber is longer than " + std::to_string(kMaxPhoneBytes) + " bytes";
           return;
         }
-        // SPEC §2 refuses invalid UTF-8 at /identify; an import must not
-        // store what the server could not then show in a JSON response.
+        // docs/api.md §2 refuses invalid UTF-8 at /identify; an import must
+        // not store what the server could not then show in a JSON response.
         if (!IsValidUtf8(email) || !IsValidUtf8(phone)) {
           reason = std::string(IsValidUtf8(email) ? "phoneNumber" : "email") + " is not valid UTF-8";
           return;
         }
         if (row.id < seen.size() && seen[row.id]) {
-          std::uint64_t first_line = 0;  // a repeat is rare: a linear search is fine
-          for (const InputRow& r : out->rows) {
-            if (r.id == row.id) first_line = r.line;
-          }
-          reason = "id " + std::to_string(row.id) + " repeats the row on line " + std::to_string(first_line);
+          repeat = true;
+          reason = RepeatReason(row.id, 0);  // the line is named below
           return;
         }
         if (email.size() != raw_email.size()) result->trimmed.push_back({row.line, row.id, "email trimmed of whitespace"});
@@ -204,7 +257,11 @@ Status ParseContactCsv(std::string_view csv, bool strict, ContactRows* out, CsvP
       }();
     }
     if (!reason.empty()) {
-      if (strict) return Status::InvalidArgument("line " + std::to_string(row.line) + ": " + reason);
+      if (options.strict) {
+        if (repeat) reason = RepeatReason(row.id, FirstLineOf(out->rows, row.id, result));
+        return Status::InvalidArgument("line " + std::to_string(row.line) + ": " + reason);
+      }
+      if (repeat) repeats.push_back(result->malformed.size());
       result->malformed.push_back({row.line, id_for_note, std::move(reason)});
       continue;
     }
@@ -212,7 +269,8 @@ Status ParseContactCsv(std::string_view csv, bool strict, ContactRows* out, CsvP
     seen[row.id] = true;
     out->rows.push_back(row);
   }
-  if (progress) progress(csv.size());
+  NameRepeatedRows(out->rows, repeats, result);
+  if (options.progress) options.progress(csv.size());
   return Status::Ok();
 }
 

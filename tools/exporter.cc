@@ -1,12 +1,16 @@
 #include "tools/exporter.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 
+#include "api/contact_json.h"
 #include "engine/timestamp.h"
-#include "server/contact_json.h"
 #include "tools/progress.h"
 #include "tools/store.h"
 
@@ -24,6 +28,27 @@ void AppendCsvValue(std::string_view v, std::string* out) {
     out->push_back(c);
   }
   out->push_back('"');
+}
+
+// Creates (or truncates) `path` as mode 0600 whatever the umask: an export is
+// personal data. fchmod because open's mode is only ever narrowed by the
+// umask, and a leftover file keeps its old mode; O_NOFOLLOW so a planted
+// symlink cannot send the rows elsewhere.
+Status CreatePrivateFile(const std::string& path, std::FILE** out) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Status::IOError("create " + path + ": " + std::strerror(errno));
+  if (::fchmod(fd, 0600) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Status::IOError("chmod " + path + ": " + std::strerror(err));
+  }
+  *out = ::fdopen(fd, "wb");
+  if (*out == nullptr) {
+    const int err = errno;
+    ::close(fd);
+    return Status::IOError("fdopen " + path + ": " + std::strerror(err));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -67,8 +92,7 @@ Status Export(const ExportOptions& options, ExportSummary* summary) {
   std::FILE* out = stdout;
   const std::string tmp = options.out_path.empty() ? "" : options.out_path + ".tmp";
   if (!tmp.empty()) {
-    out = std::fopen(tmp.c_str(), "wb");
-    if (out == nullptr) return Status::IOError("create " + tmp + ": " + std::strerror(errno));
+    if (Status s = CreatePrivateFile(tmp, &out); !s.ok()) return s;
   }
   std::string buffer;
   buffer.reserve(1 << 20);

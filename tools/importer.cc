@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "api/identify_request.h"
 #include "persistence/log_batch.h"
-#include "server/identify_request.h"
 #include "tools/contact_rows.h"
 #include "tools/progress.h"
 #include "tools/reconciler.h"
@@ -66,9 +66,11 @@ Status ImportCsv(const ImportOptions& options, ImportSummary* summary) {
   CsvParseResult parse;
   {
     Progress progress("import: reading", input.bytes().size());
-    Status s = ParseContactCsv(input.bytes(), options.strict, &parsed, &parse,
-                               [&](std::size_t bytes) { progress.Update(bytes, parsed.rows.size()); },
-                               options.null_marker);
+    CsvParseOptions parse_options;
+    parse_options.strict = options.strict;
+    parse_options.null_marker = options.null_marker;
+    parse_options.progress = [&](std::size_t bytes) { progress.Update(bytes, parsed.rows.size()); };
+    Status s = ParseContactCsv(input.bytes(), parse_options, &parsed, &parse);
     if (!s.ok()) return s;
   }
   for (const std::string& w : parse.warnings) std::fprintf(stderr, "idrecon-tool import: warning: %s\n", w.c_str());

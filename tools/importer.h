@@ -1,8 +1,8 @@
-// Import into a data directory of a stopped server (SPEC §5, issue 4).
+// Import into a data directory of a stopped server (docs/api.md §5).
 //
 // ImportCsv: rows of an old deployment's `contacts` table (contact_rows.h
 // says what is read and what is malformed). Ids and timestamps are kept.
-// The rows are reconciled (reconciler.h: SPEC §1's invariants restored, each
+// The rows are reconciled (reconciler.h: docs/api.md §1's invariants restored, each
 // repair reported), loaded into an engine in id order and written as one
 // snapshot covering seq = (the directory's last seq) + 1; the log is trimmed
 // through it and older snapshots are removed, so `idrecon-server --data-dir`

@@ -1,5 +1,6 @@
-// idrecon-tool: offline import, export, rebuild, verify and stats on the
-// data directory of a stopped idrecon-server (SPEC §5). See tools/cli.h.
+// idrecon-tool: import, export, rebuild, verify and stats on the data
+// directory of a stopped idrecon-server, and backup of a running one's
+// (docs/api.md §5). See tools/cli.h.
 #include <cstdio>
 #include <exception>
 #include <string_view>

@@ -1,4 +1,4 @@
-// Progress: a one-line progress meter on stderr for long runs (issue 4 §7).
+// Progress: a one-line progress meter on stderr for long runs.
 //
 // Contract: prints only when stderr is a terminal, at most every 250 ms:
 // "<what>: <done> rows, <rate> rows/s, <pct>% ETA <s> s" (pct and ETA only

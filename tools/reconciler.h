@@ -1,4 +1,4 @@
-// Reconcile: restores SPEC §1's invariants on rows from an old deployment,
+// Reconcile: restores docs/api.md §1's invariants on rows from an old deployment,
 // and says what it changed.
 //
 // Contract. Rows with deletedAt set take no part: they keep their linkedId

@@ -5,7 +5,7 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
-#include "server/json_writer.h"
+#include "api/json_writer.h"
 #include "tools/progress.h"
 #include "tools/store.h"
 

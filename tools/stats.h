@@ -1,4 +1,4 @@
-// Stats: what a data directory holds (SPEC §5, issue 4 §6): contacts (live,
+// Stats: what a data directory holds (docs/api.md §5): contacts (live,
 // deleted, vacant ids), clusters, the cluster-size histogram (buckets 1, 2,
 // 3–4, 5–8, … by powers of two), the `top` largest clusters, the `top`
 // values (email or phone) carried by the most live contacts (only values

@@ -41,9 +41,8 @@ long long DaysFromCivil(long long y, unsigned m, unsigned d) {
 }
 
 Status ParseTimestamp(std::string_view s, Millis* out) {
-  auto bad = [&](const std::string& why) {
-    return Status::InvalidArgument("bad timestamp '" + std::string(s.substr(0, 64)) + "': " + why);
-  };
+  // The text is not echoed: it is a field of personal records.
+  auto bad = [](const std::string& why) { return Status::InvalidArgument("bad timestamp: " + why); };
   std::size_t pos = 0;
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!Digits(s, &pos, 4, &year) || pos >= s.size() || s[pos++] != '-' || !Digits(s, &pos, 2, &month) ||
@@ -89,7 +88,7 @@ Status ParseTimestamp(std::string_view s, Millis* out) {
       if (oh > 23 || om > 59) return bad("offset out of range");
       offset_minutes = (oh * 60 + om) * (sign == '-' ? -1 : 1);
     } else {
-      return bad("unexpected '" + std::string(1, sign) + "' after the time");
+      return bad("unexpected text after the time");
     }
   }
   if (pos != s.size()) return bad("unexpected text after the offset");

@@ -1,4 +1,4 @@
-// Verify: is a data directory sound? (SPEC §5, issue 4 §5)
+// Verify: is a data directory sound? (docs/api.md §5)
 //
 // Contract. Checks, and reports one precise message per violation:
 //   - every snapshot file: magic, checksum, structure, and that its links
@@ -8,7 +8,9 @@
 //   - coverage: the log starts no later than one past the newest usable
 //     snapshot (else records are missing);
 //   - the recovered state (snapshot + log replay, as the server does), then
-//     SPEC §1 on it (CheckInvariants).
+//     docs/api.md §1 on it (CheckInvariants).
+// A violation names contacts, clusters, files and log records by id, never
+// an email, phone or other value (the report goes to terminals and logs).
 // Violations are collected, not fatal; the returned Status is an error only
 // when the check itself could not run (no such directory, locked by a
 // running server, I/O error).
@@ -38,7 +40,7 @@ struct VerifyReport {
 
 Status Verify(const std::string& data_dir, VerifyReport* report);
 
-// SPEC §1 invariants 1–4 on an engine's rows (plus: a live contact has a
+// docs/api.md §1 invariants 1–4 on an engine's rows (plus: a live contact has a
 // value). Appends one message per violation, prefixed with `where`.
 void CheckInvariants(const Engine& engine, const std::string& where, std::vector<std::string>* violations);
 

@@ -5,7 +5,9 @@ Proves, against live responses:
   * every status SPEC.md names (200 400 401 404 405 413 431 503) has a body and
     headers that match openapi.yaml (schemas validated with JSON Schema 2020-12);
   * GET /metrics passes `promtool check metrics` and counts what was served;
-  * bearer auth: 401 without/with a wrong token, /health stays open;
+  * bearer auth: 401 without/with a wrong token, /health stays open; the
+    start-up log says whether auth is on; an empty IDRECON_AUTH_TOKEN= is an
+    error (exit 2), never "auth off";
   * the access log has one logfmt line per request and no email or phone number
     appears unmasked in any log.
 
@@ -42,8 +44,7 @@ def check(cond, what):
 
 class Server:
     def __init__(self, binary, workdir, args, env_extra=None):
-        env = dict(os.environ)
-        env.pop("AUTH_TOKEN", None)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("IDRECON_")}
         env.update(env_extra or {})
         self.stderr_path = os.path.join(workdir, "stderr.log")
         self.proc = subprocess.Popen([binary, "--port", "0", "--threads", "2"] + args, cwd=workdir, env=env,
@@ -197,6 +198,8 @@ def run(binary, contract, work):
         check(status == 401, "contacts need the token too")
         status, _, _ = srv.request("GET", "/health", None, {})
         check(status == 200, "/health needs no token")
+        check(re.search(r'^ts=\S+ level=info msg="auth on: .*token_from=file', open(srv.stderr_path).read(), re.M)
+              is not None, "the start-up log says auth is on")
         # /metrics: documented, promtool-valid, and counting
         status, hdrs, payload = call("GET", "/metrics", "/metrics", expect=200)
         text = payload.decode()
@@ -242,9 +245,23 @@ def run(binary, contract, work):
         contract.validate("/identify", "POST", status, hdrs, payload, "full log identify")
         status, hdrs, payload = srv.request("GET", "/health")
         check(status == 503, "health is 503 after the failure")
+        check(json.loads(payload) == {"status": "unavailable", "error": "storage error"},
+              "unauthenticated /health names no storage detail: %r" % payload)
         contract.validate("/health", "GET", status, hdrs, payload, "health after failure")
+        check(re.search(r'^ts=\S+ level=info msg="auth off', open(srv.stderr_path).read(), re.M) is not None,
+              "the start-up log says auth is off")
     finally:
         srv.stop()
+
+    # An empty token variable is a mistake, not a way to turn auth off.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDRECON_")}
+    env["IDRECON_AUTH_TOKEN"] = ""
+    p = subprocess.run([binary, "--port", "0", "--data-dir", os.path.join(work, "empty-token")], cwd=work, env=env,
+                       capture_output=True, timeout=30)
+    check(p.returncode == 2, "IDRECON_AUTH_TOKEN= exits 2 (got %d)" % p.returncode)
+    check(b"IDRECON_AUTH_TOKEN" in p.stderr and b"is empty" in p.stderr,
+          "IDRECON_AUTH_TOKEN= is explained: %r" % p.stderr)
+    check(p.stdout == b"", "IDRECON_AUTH_TOKEN= never serves")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 // Route() end to end over a real Engine with a ManualClock: exact response
-// bodies for SPEC §2's worked example, GET /contacts/{id}, health, and every
+// bodies for docs/api.md §2's worked example, GET /contacts/{id}, health, and every
 // error the router sees.
 #include "server/router.h"
 

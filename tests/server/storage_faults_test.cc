@@ -114,7 +114,10 @@ TEST(StorageFaultsTest, DiskFullUnderTheLogRefusesChangesAndLosesNothing) {
     auto health = client.GetPath("/health");
     ASSERT_TRUE(health);
     EXPECT_EQ(health->status, 503);
-    EXPECT_NE(health->body.find("No space left"), std::string::npos) << health->body;
+    // The open /health says only that storage failed; the refused change's
+    // own 503 names the cause.
+    EXPECT_EQ(health->body, R"({"status":"unavailable","error":"storage error"})");
+    EXPECT_NE(message.find("No space left"), std::string::npos) << refusal->body;
     // Stored data is still readable; nothing new is accepted.
     auto lookup = client.PostJson("/identify", IdentifyJson(*acks[0].email, std::nullopt));
     ASSERT_TRUE(lookup);

@@ -1,6 +1,6 @@
-// ParseIdentifyRequest: the body of POST /identify (SPEC §2) → raw values.
+// ParseIdentifyRequest: the body of POST /identify (docs/api.md §2) → raw values.
 //
-// Contract: accepts exactly the documents SPEC §2 allows and rejects every
+// Contract: accepts exactly the documents docs/api.md §2 allows and rejects every
 // other body with Status::InvalidArgument and a message for a person:
 //   - the body must be one valid JSON object, nothing after it, valid UTF-8;
 //   - "email": string, null or absent;

@@ -1,4 +1,4 @@
-#include "server/identify_request.h"
+#include "api/identify_request.h"
 
 #include <simdjson.h>
 
@@ -149,7 +149,10 @@ struct FieldOutcome {
   std::optional<std::string_view> error;  // wrong type; reported if this occurrence wins
 };
 
-Status ReadEmail(od::value& value, FieldOutcome* out) {
+// Reads "email" (a string or null) or, with `integer_phone`, "phoneNumber"
+// (also a non-negative integer, kept as its digits). Any other type is
+// recorded as `wrong_type` and must still be valid JSON.
+Status ReadValue(od::value& value, bool integer_phone, std::string_view wrong_type, FieldOutcome* out) {
   od::json_type type;
   if (auto error = value.type().get(type)) return FromSimdjson(error);
   out->value.clear();
@@ -160,23 +163,7 @@ Status ReadEmail(od::value& value, FieldOutcome* out) {
     out->value.assign(text);
     return Status::Ok();
   }
-  if (type != od::json_type::null) out->error = kEmailType;
-  // Null, or a value of the wrong type that must still be valid JSON.
-  return WalkValue(value, 1);
-}
-
-Status ReadPhone(od::value& value, FieldOutcome* out) {
-  od::json_type type;
-  if (auto error = value.type().get(type)) return FromSimdjson(error);
-  out->value.clear();
-  out->error.reset();
-  if (type == od::json_type::string) {
-    std::string_view text;
-    if (auto error = value.get_string().get(text)) return FromSimdjson(error);
-    out->value.assign(text);
-    return Status::Ok();
-  }
-  if (type == od::json_type::number) {
+  if (integer_phone && type == od::json_type::number) {
     const std::string_view token = TrimTrailingJsonSpace(value.raw_json_token());
     if (!IsJsonNumber(token)) return Invalid(kNotJson);
     if (IsPlainNonNegativeInteger(token)) {
@@ -186,7 +173,7 @@ Status ReadPhone(od::value& value, FieldOutcome* out) {
     }
     return Status::Ok();
   }
-  if (type != od::json_type::null) out->error = kPhoneType;
+  if (type != od::json_type::null) out->error = wrong_type;
   return WalkValue(value, 1);
 }
 
@@ -229,9 +216,9 @@ Status ParseIdentifyRequest(std::string_view body, IdentifyRequest* out) {
     if (auto error = field.unescaped_key().get(key)) return FromSimdjson(error);
     Status s;
     if (key == "email") {
-      s = ReadEmail(field.value(), &email);
+      s = ReadValue(field.value(), false, kEmailType, &email);
     } else if (key == "phoneNumber") {
-      s = ReadPhone(field.value(), &phone);
+      s = ReadValue(field.value(), true, kPhoneType, &phone);
     } else {
       s = WalkValue(field.value(), 1);
     }

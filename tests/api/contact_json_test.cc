@@ -1,6 +1,6 @@
-// AppendContactJson: the SPEC §1 row shared by GET /contacts/{id} and
+// AppendContactJson: the docs/api.md §1 row shared by GET /contacts/{id} and
 // `idrecon-tool export --format jsonl`.
-#include "server/contact_json.h"
+#include "api/contact_json.h"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
-#include "server/contact_json.h"
+#include "api/contact_json.h"
 
 #include <string_view>
 
 #include "engine/timestamp.h"
-#include "server/json_writer.h"
+#include "api/json_writer.h"
 
 namespace idrecon {
 namespace {

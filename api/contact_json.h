@@ -1,4 +1,4 @@
-// AppendContactJson: one contact as the JSON object of SPEC §1's row,
+// AppendContactJson: one contact as the JSON object of docs/api.md §1's row,
 //
 //   {"id":7,"phoneNumber":"+1555…"|null,"email":"…"|null,"linkedId":3|null,
 //    "linkPrecedence":"primary"|"secondary","createdAt":"…Z","updatedAt":"…Z",

@@ -1,4 +1,4 @@
-#include "server/identify_request.h"
+#include "api/identify_request.h"
 
 #include <gtest/gtest.h>
 
