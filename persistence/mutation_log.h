@@ -20,11 +20,12 @@
 // When the memory map is full, Append grows it (doubling, up to
 // max_map_bytes) and retries; a map that cannot grow further is an IOError.
 //
-// Thread-safety: Append and TrimThrough must be called by one thread at a
-// time (the LogWriter lets one committer at a time: its writer thread or a
-// CommitPending caller); each call begins and ends its write transaction. ReadAfter, FirstSeq and LastSeq may run
-// concurrently with them and with each other (MDB_NOTLS read transactions;
-// a map resize waits for readers to finish).
+// Thread-safety: Append, Sync and TrimThrough must be called by one thread at
+// a time (the LogWriter lets one committer at a time: its writer thread or a
+// committing caller); each call begins and ends its write transaction.
+// ReadAfter, FirstSeq and LastSeq may run concurrently with them and with
+// each other (MDB_NOTLS read transactions; a map resize waits for readers to
+// finish).
 #pragma once
 
 #include <lmdb.h>

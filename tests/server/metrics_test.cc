@@ -49,7 +49,7 @@ TEST(MetricsTest, ServiceMetricsIncludeEngineGauges) {
   IdentifyOutcome out;
   ASSERT_TRUE(engine.Identify({"a@x", "1"}, &out).ok());
   ASSERT_TRUE(engine.Identify({"b@x", "1"}, &out).ok());
-  ServiceMetrics metrics(&engine, nullptr, nullptr, {});
+  ServiceMetrics metrics(&engine, nullptr);
   const std::string text = metrics.Render();
   EXPECT_NE(text.find("idrecon_contacts 2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("idrecon_clusters 1\n"), std::string::npos);
