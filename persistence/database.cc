@@ -70,6 +70,12 @@ Status Database::Open(const std::string& dir, const DatabaseOptions& options, st
   if (Status s = MutationLog::Open(db->dir_->log_dir(), log_options, &db->log_); !s.ok()) {
     return WithContext(s, "cannot open the mutation log: ");
   }
+  // After a kill -9 the last commits may be only in the page cache (their
+  // meta page unsynced, or never synced at all with nosync). Recovery reads
+  // them and the server will show them, so make them durable first: before
+  // anything is served, a response must never show what a power loss could
+  // still take back.
+  if (Status s = db->log_->Sync(); !s.ok()) return WithContext(s, "cannot sync the mutation log: ");
 
   if (options.writer) {
     if (options.sync) {

@@ -2,7 +2,8 @@
 //
 // Open claims the directory (DataDir's lock: a second process is refused),
 // removes the snapshot temporaries a crash left, opens the mutation log and
-// rebuilds the engine from the newest usable snapshot plus the log after it
+// syncs it (what a crashed process committed may be only in the page cache),
+// and rebuilds the engine from the newest usable snapshot plus the log after it
 // (Recover). With a writer (the server), the engine's changes go to a
 // LogWriter — group commit when the log syncs, caller commits when it does
 // not — and a Checkpointer writes snapshots in the background and trims the

@@ -97,7 +97,12 @@ Status MutationLog::Append(const LogBatch& batch, bool* io_failed) {
   }
 }
 
-Status MutationLog::Sync() { return LmdbStatus(mdb_env_sync(env_, 1), "sync log"); }
+Status MutationLog::Sync() {
+  // force = 1: even a MDB_NOSYNC environment flushes.
+  Status s = LmdbStatus(mdb_env_sync(env_, 1), "sync log");
+  if (s.ok()) syncs_.fetch_add(1, std::memory_order_relaxed);
+  return s;
+}
 
 Status MutationLog::ReadAfter(Seq after, const std::function<Status(const Change&)>& fn, Seq upto) const {
   std::shared_lock<std::shared_mutex> lock(resize_mu_);
