@@ -131,6 +131,13 @@ TEST(RecoveryTest, SnapshotPlusTailAndTrimmedLog) {
   EXPECT_EQ(again.report().replayed, 0u) << "the newest snapshot covers everything";
 }
 
+// Flips one byte inside a snapshot's rows: its checksum no longer matches.
+void Damage(const std::string& path) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(40);
+  f.put('\x7f');
+}
+
 TEST(RecoveryTest, DamagedNewestSnapshotFallsBackToThePreviousOne) {
   TempDir tmp;
   ManualClock clock(1'000'000);
@@ -144,15 +151,52 @@ TEST(RecoveryTest, DamagedNewestSnapshotFallsBackToThePreviousOne) {
   std::vector<SnapshotInfo> snaps;
   ASSERT_TRUE(ListSnapshots(tmp.path(), &snaps).ok());
   ASSERT_EQ(snaps.size(), 2u);
-  {
-    std::fstream f(snaps[0].path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(40);
-    f.put('\x7f');
-  }
+  Damage(snaps[0].path);
   Live again(tmp.path(), &clock);
   EXPECT_EQ(again.report().snapshot.last_seq, snaps[1].last_seq);
   ASSERT_EQ(again.report().warnings.size(), 1u);
   EXPECT_NE(again.report().warnings[0].find("checksum"), std::string::npos) << again.report().warnings[0];
+  EXPECT_EQ(Dump(again.engine()), before);
+}
+
+TEST(RecoveryTest, ADamagedSnapshotDoesNotCountAsOneOfTheKept) {
+  // [newest damaged, previous good] + a new checkpoint: the good one must
+  // stay (and the log after it), or one more damaged file would leave no
+  // way back.
+  TempDir tmp;
+  ManualClock clock(1'000'000);
+  std::vector<SnapshotInfo> snaps;
+  {
+    Live live(tmp.path(), &clock);
+    live.Drive(800, 21);
+    live.Checkpoint();
+    live.Drive(800, 22);
+    live.Checkpoint();
+    ASSERT_TRUE(ListSnapshots(tmp.path(), &snaps).ok());
+    ASSERT_EQ(snaps.size(), 2u);
+    live.WaitForTrim(snaps[1].last_seq);
+  }
+  const SnapshotInfo good = snaps[1];
+  Damage(snaps[0].path);
+  std::vector<Row> before;
+  {
+    Live live(tmp.path(), &clock);
+    EXPECT_EQ(live.report().snapshot.last_seq, good.last_seq);
+    live.Drive(800, 23);
+    live.Checkpoint();
+    ASSERT_TRUE(ListSnapshots(tmp.path(), &snaps).ok());
+    EXPECT_EQ(snaps.size(), 3u) << "newest, damaged, good";
+    EXPECT_TRUE(std::ifstream(good.path).good()) << "the last good snapshot before the new one was deleted";
+    Seq first = 0;
+    ASSERT_TRUE(live.db().log().FirstSeq(&first).ok());
+    EXPECT_LE(first, good.last_seq + 1) << "the log was trimmed past the last good snapshot";
+    before = Dump(live.engine());
+  }
+  // The new one is damaged too: the good one and the log still hold it all.
+  Damage(snaps[0].path);
+  Live again(tmp.path(), &clock);
+  EXPECT_EQ(again.report().snapshot.last_seq, good.last_seq);
+  EXPECT_EQ(again.report().warnings.size(), 2u);
   EXPECT_EQ(Dump(again.engine()), before);
 }
 
