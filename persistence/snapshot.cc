@@ -106,8 +106,8 @@ Status WriteSnapshot(const Engine& engine, Seq last_seq, const std::string& dir,
   EncodeSnapshot(engine, last_seq, &data);
   const std::string final_path = dir + "/" + SnapshotFileName(last_seq);
   const std::string tmp_path = final_path + ".tmp";
-  const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("create " + tmp_path, errno);
+  int fd = -1;
+  if (Status s = OpenPrivateFile(tmp_path, O_WRONLY | O_TRUNC, &fd); !s.ok()) return s;
   Status s = WriteAll(fd, data, tmp_path);
   if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus("fsync " + tmp_path, errno);
   ::close(fd);

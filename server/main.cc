@@ -68,8 +68,13 @@ bool LoadAuthToken(const Config& config, const Logger& log, std::string* token) 
 int OpenAccessLog(const Config& config, const Logger& log) {
   if (config.access_log.empty()) return -1;
   if (config.access_log == "-") return 2;
-  const int fd = ::open(config.access_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fd < 0) log.Error("cannot open the access log", {{"path", config.access_log}});
+  // Request paths carry contact ids: owner-only, whatever the umask.
+  const int fd = ::open(config.access_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0 || ::fchmod(fd, 0600) != 0) {
+    log.Error("cannot open the access log", {{"path", config.access_log}});
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
   return fd;
 }
 

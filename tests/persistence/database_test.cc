@@ -6,8 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
+
+#include "persistence/backup.h"
 
 #include "testing/log_writer_support.h"
 #include "testing/temp_dir.h"
@@ -144,6 +148,60 @@ TEST_F(DatabaseTest, OpenSyncsTheLogBeforeAnythingIsServed) {
     auto db = OpenOk(Path(), options);
     ASSERT_TRUE(db);
     EXPECT_EQ(db->log().syncs(), 1u) << (writer ? "server" : "tool");
+  }
+}
+
+unsigned ModeOf(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return 07777;  // never a real mode: the file is missing
+  return st.st_mode & 07777;
+}
+
+// umask(0) for the scope: files come out as idrecon asks, not as a careful
+// umask would have trimmed them.
+class OpenUmask {
+ public:
+  OpenUmask() : old_(::umask(0)) {}
+  ~OpenUmask() { ::umask(old_); }
+
+ private:
+  mode_t old_;
+};
+
+TEST_F(DatabaseTest, EverythingItCreatesIsPrivateWhateverTheUmask) {
+  OpenUmask umask0;
+  const std::string copy = tmp_.path() + "/backup/copy";
+  {
+    auto db = OpenOk(Path(), Options());
+    ASSERT_TRUE(db);
+    Seq seq = 0;
+    ASSERT_TRUE(IdentifyAndWait(*db->engine(), *db->durability(), "private@x", &seq).ok());
+    ASSERT_TRUE(db->CheckpointNow().ok());
+  }
+  std::vector<SnapshotInfo> snaps;
+  ASSERT_TRUE(ListSnapshots(Path(), &snaps).ok());
+  ASSERT_EQ(snaps.size(), 1u);
+  BackupReport report;
+  ASSERT_TRUE(BackupDataDir(Path(), copy, &report).ok());
+  const std::string snapshot_name = snaps[0].path.substr(snaps[0].path.rfind('/'));
+  for (const std::string& dir : {tmp_.path() + "/nested", Path(), Path() + "/log", tmp_.path() + "/backup", copy,
+                                 copy + "/log"}) {
+    EXPECT_EQ(ModeOf(dir), 0700u) << dir;
+  }
+  for (const std::string& file : {Path() + "/LOCK", Path() + "/log/data.mdb", Path() + "/log/lock.mdb", snaps[0].path,
+                                  copy + snapshot_name, copy + "/log/data.mdb", copy + "/log/lock.mdb"}) {
+    EXPECT_EQ(ModeOf(file), 0600u) << file;
+  }
+  // Files an earlier version left readable by everyone are tightened.
+  for (const std::string& file : {Path() + "/LOCK", Path() + "/log/data.mdb", Path() + "/log/lock.mdb"}) {
+    ASSERT_EQ(::chmod(file.c_str(), 0644), 0);
+  }
+  ASSERT_EQ(::chmod((Path() + "/log").c_str(), 0755), 0);
+  auto db = OpenOk(Path(), Options());
+  ASSERT_TRUE(db);
+  EXPECT_EQ(ModeOf(Path() + "/log"), 0700u);
+  for (const std::string& file : {Path() + "/LOCK", Path() + "/log/data.mdb", Path() + "/log/lock.mdb"}) {
+    EXPECT_EQ(ModeOf(file), 0600u) << file;
   }
 }
 
