@@ -103,8 +103,11 @@ std::string ServiceMetrics::Render() const {
   DatabaseStats db;
   if (database_ != nullptr) db = database_->stats();
   if (engine_ != nullptr) {
-    Header(out, "idrecon_contacts", "gauge", "Contacts ever created (live and deleted).");
-    Sample(out, "idrecon_contacts", "", static_cast<std::uint64_t>(engine_->contact_count()));
+    // Only what a restart brings back: a contact whose create record is not
+    // durable yet (or never will be, after the log failed) is not counted.
+    Header(out, "idrecon_contacts", "gauge", "Contacts ever created (live and deleted) whose creation is durable.");
+    Sample(out, "idrecon_contacts", "",
+           database_ != nullptr ? db.durable_contacts : static_cast<std::uint64_t>(engine_->contact_count()));
     Header(out, "idrecon_clusters", "gauge", "Clusters (people), i.e. live primary contacts.");
     Sample(out, "idrecon_clusters", "", static_cast<std::uint64_t>(engine_->cluster_count()));
   }

@@ -47,7 +47,8 @@ class RequestMetrics {
 
 class ServiceMetrics {
  public:
-  // Sources may be null (not part of this process); none are owned.
+  // Sources may be null (not part of this process); none are owned. Without
+  // a database every contact of the engine counts as durable.
   ServiceMetrics(const Engine* engine, const Database* database);
 
   RequestMetrics& requests() { return requests_; }
