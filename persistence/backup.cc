@@ -35,11 +35,10 @@ bool IsEmptyOrMissing(const std::string& dir) {
 Status CopyFile(const std::string& from, const std::string& to, std::uint64_t* bytes) {
   const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) return ErrnoStatus("open " + from, errno);
-  const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (out < 0) {
-    const int err = errno;
+  int out = -1;
+  if (Status s = OpenPrivateFile(to, O_WRONLY | O_EXCL, &out); !s.ok()) {
     ::close(in);
-    return ErrnoStatus("create " + to, err);
+    return s;
   }
   std::vector<char> buf(1 << 20);
   Status s;
@@ -82,19 +81,23 @@ Status CopyLog(const std::string& from, const std::string& to, BackupReport* rep
   mdb_env_set_maxdbs(env, 4);
   // Read-only: the running server stays the only writer. LMDB takes the map
   // size from the file, whatever it has grown to.
-  if (Status s = LmdbStatus(mdb_env_open(env, from.c_str(), MDB_RDONLY | MDB_NOTLS, 0644), "open " + from);
+  if (Status s = LmdbStatus(mdb_env_open(env, from.c_str(), MDB_RDONLY | MDB_NOTLS, kPrivateFileMode), "open " + from);
       !s.ok()) {
     return s;
   }
   if (Status s = LmdbStatus(mdb_env_copy2(env, to.c_str(), MDB_CP_COMPACT), "copy log to " + to); !s.ok()) return s;
+  // LMDB creates the copy with 0666 minus the umask.
+  if (Status s = SetMode(to + "/data.mdb", kPrivateFileMode); !s.ok()) return s;
   // The copy's last seq, read from the copy itself.
   MDB_env* copy = nullptr;
   if (Status s = LmdbStatus(mdb_env_create(&copy), "create environment"); !s.ok()) return s;
   EnvCloser copy_closer{copy};
   mdb_env_set_maxdbs(copy, 4);
-  if (Status s = LmdbStatus(mdb_env_open(copy, to.c_str(), MDB_RDONLY | MDB_NOTLS, 0644), "open " + to); !s.ok()) {
+  if (Status s = LmdbStatus(mdb_env_open(copy, to.c_str(), MDB_RDONLY | MDB_NOTLS, kPrivateFileMode), "open " + to);
+      !s.ok()) {
     return s;
   }
+  if (Status s = SetMode(to + "/lock.mdb", kPrivateFileMode); !s.ok()) return s;
   LmdbTxn txn;
   if (Status s = txn.Begin(copy, MDB_RDONLY); !s.ok()) return s;
   MDB_dbi dbi;

@@ -3,7 +3,6 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <vector>
 
 #include "persistence/snapshot.h"
@@ -12,7 +11,12 @@ namespace idrecon {
 
 Checkpointer::Checkpointer(std::string dir, const MutationLog* log, LogWriter* writer, EngineFactory make_engine,
                            const Options& options)
-    : dir_(std::move(dir)), log_(log), writer_(writer), make_engine_(std::move(make_engine)), options_(options) {}
+    : dir_(std::move(dir)),
+      log_(log),
+      writer_(writer),
+      make_engine_(std::move(make_engine)),
+      options_(options),
+      retention_(options.keep) {}
 
 Checkpointer::~Checkpointer() { Stop(); }
 
@@ -59,17 +63,19 @@ Status Checkpointer::CheckpointLocked() {
   }
   std::vector<SnapshotInfo> existing;
   if (Status s = ListSnapshots(dir_, &existing); !s.ok()) return s;
-  if (!existing.empty() && existing.front().last_seq >= private_seq_) return Status::Ok();  // nothing new
+  const SnapshotInfo* newest = retention_.NewestReadable(existing);
+  if (newest != nullptr && newest->last_seq >= private_seq_) return Status::Ok();  // nothing new
 
   SnapshotInfo written;
   if (Status s = WriteSnapshot(*private_, private_seq_, dir_, &written); !s.ok()) return s;
+  retention_.Written(written);
 
   if (Status s = ListSnapshots(dir_, &existing); !s.ok()) return s;
-  const std::size_t keep = std::max<std::size_t>(options_.keep, 2);
-  for (std::size_t i = keep; i < existing.size(); ++i) ::unlink(existing[i].path.c_str());
-  // Trim only what the oldest kept snapshot covers, so falling back to it
-  // still finds every record after it.
-  if (existing.size() >= keep) writer_->RequestTrim(existing[keep - 1].last_seq);
+  // Trim only what the oldest readable snapshot kept covers, so falling
+  // back to it still finds every record after it.
+  Seq trim_through = 0;
+  retention_.Retire(existing, &trim_through);
+  if (trim_through != 0) writer_->RequestTrim(trim_through);
 
   std::lock_guard<std::mutex> lock(mu_);
   stats_.snapshots_written++;

@@ -4,9 +4,10 @@
 // built the first time by Recover() from the data directory and afterwards
 // brought forward by applying the log records committed since (CatchUp). To
 // checkpoint it writes that private engine as a snapshot, keeps the newest
-// `keep` snapshots (at least 2, so a damaged newest one can fall back to the
-// previous one), deletes older ones, and asks the LogWriter to trim the log
-// through the oldest snapshot kept.
+// `keep` readable snapshots (at least 2, so a damaged newest one can fall
+// back to the previous one; a damaged one does not count), deletes older
+// ones, and asks the LogWriter to trim the log through the oldest snapshot
+// kept (SnapshotRetention).
 //
 // A checkpoint starts when `every_changes` records were committed since the
 // last one, or `every_seconds` passed and anything was committed.
@@ -27,6 +28,7 @@
 #include "persistence/log_writer.h"
 #include "persistence/mutation_log.h"
 #include "persistence/recovery.h"
+#include "persistence/snapshot_retention.h"
 
 namespace idrecon {
 
@@ -79,6 +81,7 @@ class Checkpointer {
   std::mutex checkpoint_mu_;           // one checkpoint at a time
   std::unique_ptr<Engine> private_;    // guarded by checkpoint_mu_
   Seq private_seq_ = 0;                // guarded by checkpoint_mu_
+  SnapshotRetention retention_;        // guarded by checkpoint_mu_
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

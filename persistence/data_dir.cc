@@ -20,11 +20,33 @@ Status CreateDirectories(const std::string& path) {
     pos = path.find('/', pos + 1);
     partial = path.substr(0, pos);
     if (partial.empty()) continue;
-    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoStatus("create directory " + partial, errno);
+    if (::mkdir(partial.c_str(), kPrivateDirMode) == 0) {
+      // The umask may have taken bits away; what is left must be exact.
+      if (::chmod(partial.c_str(), kPrivateDirMode) != 0) return ErrnoStatus("chmod " + partial, errno);
+    } else if (errno != EEXIST) {
+      return ErrnoStatus("create directory " + partial, errno);
+    }
   }
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat " + path, errno);
   if (!S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + " exists and is not a directory");
+  return Status::Ok();
+}
+
+Status OpenPrivateFile(const std::string& path, int flags, int* fd) {
+  const int f = ::open(path.c_str(), flags | O_CREAT | O_CLOEXEC, kPrivateFileMode);
+  if (f < 0) return ErrnoStatus("open " + path, errno);
+  if (::fchmod(f, kPrivateFileMode) != 0) {
+    const int err = errno;
+    ::close(f);
+    return ErrnoStatus("chmod " + path, err);
+  }
+  *fd = f;
+  return Status::Ok();
+}
+
+Status SetMode(const std::string& path, unsigned mode) {
+  if (::chmod(path.c_str(), mode) != 0 && errno != ENOENT) return ErrnoStatus("chmod " + path, errno);
   return Status::Ok();
 }
 
@@ -41,8 +63,8 @@ Status SyncDirectory(const std::string& path) {
 Status DataDir::Open(const std::string& path, std::unique_ptr<DataDir>* out) {
   if (Status s = CreateDirectories(path); !s.ok()) return s;
   const std::string lock_path = path + "/LOCK";
-  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("open " + lock_path, errno);
+  int fd = -1;
+  if (Status s = OpenPrivateFile(lock_path, O_RDWR, &fd); !s.ok()) return s;
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     char buf[32] = {};
@@ -61,7 +83,9 @@ Status DataDir::Open(const std::string& path, std::unique_ptr<DataDir>* out) {
     ::close(fd);
     return ErrnoStatus("write " + lock_path, err);
   }
-  if (Status s = CreateDirectories(path + "/log"); !s.ok()) {
+  Status s = CreateDirectories(path + "/log");
+  if (s.ok()) s = SetMode(path + "/log", kPrivateDirMode);
+  if (!s.ok()) {
     ::close(fd);
     return s;
   }

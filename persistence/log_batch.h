@@ -1,7 +1,10 @@
 // LogBatch: encoded log records waiting to be written together, in seq order.
 //
+// Add may throw std::bad_alloc (it appends to a string and a vector); the
+// batch is then still valid for Clear, and nothing else.
+//
 // Thread-safety: none; the LogWriter guards the batch being filled with its
-// mutex and hands a full one to its writer thread.
+// mutex and hands a full one to whoever commits.
 #pragma once
 
 #include <cstddef>
@@ -20,15 +23,20 @@ class LogBatch {
     const std::size_t start = data_.size();
     EncodeLogValue(change, &data_);
     entries_.push_back({change.seq, start, data_.size() - start});
+    // Ids are created in seq order, so the last create holds the highest id.
+    if (change.kind == Change::Kind::kCreateContact) last_created_ = change.id;
   }
   void Clear() {
     data_.clear();
     entries_.clear();
+    last_created_ = 0;
   }
   bool empty() const { return entries_.empty(); }
   std::size_t size() const { return entries_.size(); }
   Seq first_seq() const { return entries_.front().seq; }
   Seq last_seq() const { return entries_.back().seq; }
+  // The id of the last contact the batch creates; 0 if it creates none.
+  ContactId last_created() const { return last_created_; }
 
   template <class Fn>
   void ForEach(Fn&& fn) const {
@@ -43,6 +51,7 @@ class LogBatch {
   };
   std::string data_;
   std::vector<Entry> entries_;
+  ContactId last_created_ = 0;
 };
 
 }  // namespace idrecon

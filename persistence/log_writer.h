@@ -1,166 +1,147 @@
-// LogWriter: group commit of engine changes to the MutationLog.
+// LogWriter: takes the engine's changes (it is the engine's ChangeSink) and
+// commits them to the MutationLog, in seq order, one committer at a time;
+// tells DurableWaiters what became durable. It is the Durability the server
+// sees. Two policies decide who commits (Database picks by the sync mode):
 //
-// The engine calls Append (as its ChangeSink) under its sequencer lock; the
-// record is encoded into the pending batch and the writer thread is woken.
-// The writer thread takes everything pending, writes it in one LMDB
-// transaction with one sync, publishes durable_seq and completes every
-// waiter whose seq is now durable. There is no timer: a batch is whatever
-// queued while the previous commit ran, so under load many requests share
-// one fsync and an idle server commits a lone change at once.
+//   GroupCommitWriter   (fsync) the writer thread commits whatever queued
+//                       while the previous commit ran: group commit.
+//   CallerCommitWriter  (nosync) the I/O thread that made a change commits it
+//                       in AfterRequest; the writer thread is a safety net.
 //
-// Over a log that defers its meta sync (MutationLog::defers_meta_sync: one
-// device flush per commit instead of two) a commit's changes become durable
-// when the next commit's sync completes; when nothing is pending to carry it,
-// the writer thread syncs at once. durable_seq and the waiters follow that.
+// What both share lives here:
+//   - Append (under the engine's sequencer lock) encodes the change into the
+//     pending batch. It never throws: if queuing fails (std::bad_alloc),
+//     that failure becomes the sticky error — the engine has already applied
+//     the change in memory, so memory is ahead of the log, and every later
+//     change and every waiter fails until a restart recovers from the disk.
+//   - A commit swaps the pending batch out and writes it in one LMDB
+//     transaction with the lock released, so Appends go on meanwhile.
+//     Commits, syncs and trims never overlap (`committing_`).
+//   - Deferred meta sync (MutationLog::defers_meta_sync): a commit's changes
+//     are durable only once the next sync of the file has completed — the
+//     next commit's, or an explicit one the writer thread makes when nothing
+//     else would carry them.
+//   - Trimming: RequestTrim(upto) has the writer thread delete the records a
+//     snapshot covers, between commits.
+//   - Errors are sticky (see Durability). Nothing clears them but a restart.
 //
-// Errors are sticky (LevelDB's background error): after a failed commit the
-// in-memory state is ahead of the disk, so the writer stops writing, fails
-// every waiter and every later WhenDurable with that error, and error()
-// reports it until the process restarts and recovers from disk.
-//
-// Who commits. By default the writer thread does. With SetCallerCommits
-// (used by a `--sync nosync` server, whose commits take a few µs and never
-// wait for the disk) Append does not wake the writer; the caller commits by
-// calling CommitPending on its own thread — the HTTP I/O thread, right after
-// the request that changed something, which saves the two thread switches
-// per change (wake the writer, post the answer back) that otherwise cost more
-// CPU than the commit itself. The writer
-// thread then only trims, commits what is left at Stop, and, as a safety net,
-// commits anything left pending for a whole kCallerCommitGrace. Commits
-// never overlap (one committer at a time, in seq order), whoever runs them.
-//
-// Thread-safety: all public methods are thread-safe. Callbacks run on the
-// thread that committed (the writer's, or a CommitPending caller's), or
-// inline in WhenDurable when the answer is already known; they must be quick
-// (post work elsewhere) and must not call Stop or CommitPending.
+// Thread-safety: all public methods are thread-safe. Callbacks run as
+// Durability says, on the writer thread or on a committing caller's.
 #pragma once
 
-#include <array>
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <mutex>
-#include <string>
 #include <thread>
 
 #include "engine/change.h"
 #include "engine/status.h"
+#include "persistence/commit_stats.h"
+#include "persistence/durability.h"
+#include "persistence/durable_waiters.h"
 #include "persistence/log_batch.h"
 #include "persistence/mutation_log.h"
 
 namespace idrecon {
 
-class LogWriter final : public ChangeSink {
+struct LogWriterOptions {
+  // Test hook; empty in production. Runs in Append before the change is
+  // queued and may throw, as a failed allocation would.
+  std::function<void()> before_queue;
+};
+
+class LogWriter : public ChangeSink, public Durability {
  public:
-  using Callback = std::function<void(const Status&)>;
-
-  // Upper bounds (seconds) of the commit-latency histogram buckets; one
-  // more bucket counts everything slower.
-  static constexpr std::array<double, 12> kCommitLatencyBounds = {
-      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
-
-  struct Stats {
-    std::uint64_t commits = 0;          // successful transactions
-    std::uint64_t changes = 0;          // records in them
-    std::uint64_t commit_micros = 0;    // total time spent committing
-    std::uint64_t max_batch = 0;
-    std::uint64_t meta_syncs = 0;       // Syncs of a deferred-meta-sync log with nothing to commit
-    Seq trimmed_through = 0;
-    std::string last_trim_error;
-    // Commits per latency bucket (not cumulative); the last is "slower".
-    std::array<std::uint64_t, kCommitLatencyBounds.size() + 1> commit_latency_counts{};
-  };
-
-  // `log` must outlive the writer.
-  explicit LogWriter(MutationLog* log);
   ~LogWriter() override;
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;
 
-  // How often the writer looks for changes no caller committed (the safety
-  // net of caller commits): a change waits at most about twice this.
-  static constexpr std::chrono::milliseconds kCallerCommitGrace{5};
-
-  // See "Who commits" above. Call before Start. `grace` replaces
-  // kCallerCommitGrace (tests).
-  void SetCallerCommits(bool on, std::chrono::milliseconds grace = kCallerCommitGrace) {
-    caller_commits_ = on;
-    caller_commit_grace_ = grace;
-  }
-  bool caller_commits() const { return caller_commits_; }
-  // With caller commits, after an Append: true when no CommitPending is
-  // scheduled yet — the caller must then arrange one call (soon, on a thread
-  // that may spend a commit's time); false when one is already on its way
-  // and will take this change too. Lets many changes share one commit.
-  bool ShouldScheduleCommit();
-  // Commits everything pending, on the calling thread, unless another
-  // thread is committing (it then takes what is pending when it finishes).
-  // Runs the ready waiters' callbacks here. Must not be called from a callback.
-  void CommitPending();
-
-  // Starts the writer thread. `durable_seq` is the last seq the recovered
-  // state covers (all of it is on disk); the next Append carries
+  // Starts the writer thread. Everything up to `durable_seq` is on disk and
+  // creates contacts 1..`durable_contacts`; the next Append carries
   // durable_seq + 1. The writer may be the engine's sink before Start, as
   // long as nothing is appended (recovery only applies changes).
-  void Start(Seq durable_seq);
-  // Commits everything appended so far, then ends the writer thread. Returns
-  // the sticky error if there is one. Idempotent.
+  void Start(Seq durable_seq, std::uint64_t durable_contacts = 0);
+  // Commits everything appended so far (a trim not yet started is left for
+  // the next request: the records stay, harmlessly), then ends the writer
+  // thread. Returns the sticky error if
+  // there is one. Idempotent.
   Status Stop();
 
-  // ChangeSink: queue one change (called under the engine's sequencer lock).
-  void Append(const Change& change) override;
+  // ChangeSink.
+  void Append(const Change& change) final;
 
-  // Calls `done(Ok)` once every change up to `seq` is durable, or
-  // `done(error)` if that can no longer happen. Inline if already known.
-  void WhenDurable(Seq seq, Callback done);
+  // Durability. AfterRequest is the policy's.
+  Seq durable_seq() const final { return waiters_.durable_seq(); }
+  bool failed() const final { return failed_.load(std::memory_order_acquire); }
+  Status error() const final;
+  void WhenDurable(Seq seq, Callback done) final { waiters_.Add(seq, std::move(done)); }
 
   // Asks the writer thread to delete log records with seq <= `upto` (a
-  // snapshot covers them) between commits. A failed trim is reported in
-  // stats and retried at the next request; it never loses data.
+  // snapshot covers them). A failed trim is reported in stats and retried at
+  // the next request; it never loses data.
   void RequestTrim(Seq upto);
 
-  Seq durable_seq() const { return durable_seq_.load(std::memory_order_acquire); }
-  bool failed() const { return failed_.load(std::memory_order_acquire); }
-  Status error() const;
-  Stats stats() const;
+  // Contacts whose create record is durable (ids are dense, so: the highest
+  // such id).
+  std::uint64_t durable_contacts() const { return durable_contacts_.load(std::memory_order_acquire); }
+  CommitStats stats() const;
 
- private:
-  void Run();
-  // With `lock` held, committing_ false, pending_ not empty and no error:
-  // commits pending_ (the lock is released during the write and the
-  // callbacks) and completes the waiters it made durable.
-  void CommitLocked(std::unique_lock<std::mutex>& lock);
-  void Fail(const Status& error, std::unique_lock<std::mutex>& lock);
-  // With `lock` held and committing_ false: syncs the log so that
-  // written_seq_ becomes durable (deferred meta sync, nothing pending).
-  void SyncLocked(std::unique_lock<std::mutex>& lock);
-  // With `lock` held: advances durable_seq to `durable` (if higher) and runs
-  // the callbacks of the waiters it completes (the lock is released meanwhile).
-  void PublishDurable(Seq durable, std::unique_lock<std::mutex>& lock);
+ protected:
+  LogWriter(MutationLog* log, const LogWriterOptions& options, bool wake_on_append);
 
-  MutationLog* const log_;
-  std::atomic<Seq> durable_seq_{0};
-  std::atomic<bool> failed_{false};
+  // The writer thread's loop, entered and left with `lock` (on mu_) held;
+  // returns once stopping_ is set and its work is done.
+  virtual void Run(std::unique_lock<std::mutex>& lock) = 0;
+
+  // With `lock` held: does the first piece of work that is due — fail after
+  // a queuing error, commit the pending batch (if `commit_pending`), sync a
+  // deferred meta page, or trim — and returns whether it did any.
+  bool BackgroundStep(std::unique_lock<std::mutex>& lock, bool commit_pending);
+  // With `lock` held: commits while there is something to commit and nobody
+  // else is committing.
+  void CommitWhilePending(std::unique_lock<std::mutex>& lock);
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  LogBatch pending_;                        // guarded by mu_
-  std::multimap<Seq, Callback> waiters_;    // guarded by mu_
-  Status error_;                            // guarded by mu_
-  Stats stats_;                             // guarded by mu_
-  bool stopping_ = false;                   // guarded by mu_
-  Seq trim_request_ = 0;                    // guarded by mu_
-  bool writer_sleeping_ = false;            // guarded by mu_; Append wakes it only then
-  bool committing_ = false;                 // guarded by mu_; a commit, sync or trim is running
-  Seq written_seq_ = 0;                     // guarded by mu_; last seq committed (durable or not)
-  LogBatch batch_;                          // owned by whoever set committing_
-  bool caller_commits_ = false;             // set before Start
-  std::chrono::milliseconds caller_commit_grace_ = kCallerCommitGrace;  // set before Start
-  std::atomic<bool> commit_scheduled_{false};  // see ShouldScheduleCommit
-  bool started_ = false;
+  bool stopping_ = false;        // guarded by mu_
+  bool committing_ = false;      // guarded by mu_; a commit, sync or trim is running
+  LogBatch pending_;             // guarded by mu_
+  bool writer_sleeping_ = false;  // guarded by mu_; Append wakes the thread only then
+
+ private:
+  bool CanCommit() const { return !pending_.empty() && !committing_ && !failed_local_; }
+  // With `lock` held and CanCommit(): commits pending_ (the lock is released
+  // during the write) and publishes what it made durable.
+  void CommitLocked(std::unique_lock<std::mutex>& lock);
+  // With `lock` held and nothing committing: syncs so written_seq_ becomes
+  // durable (deferred meta sync, nothing pending to carry it).
+  void SyncLocked(std::unique_lock<std::mutex>& lock);
+  void TrimLocked(std::unique_lock<std::mutex>& lock);
+  // With `lock` held: everything up to `seq`, creating contacts up to
+  // `contacts`, is durable; runs the waiters it completes (lock released).
+  void PublishLocked(Seq seq, std::uint64_t contacts, std::unique_lock<std::mutex>& lock);
+  // With `lock` held: makes `error` sticky and fails every waiter.
+  void FailLocked(const Status& error, std::unique_lock<std::mutex>& lock);
+
+  MutationLog* const log_;
+  const LogWriterOptions options_;
+  const bool wake_on_append_;
+  DurableWaiters waiters_;
+  std::atomic<bool> failed_{false};
+  std::atomic<std::uint64_t> durable_contacts_{0};
+
+  bool failed_local_ = false;         // guarded by mu_; mirrors failed_
+  bool waiters_failed_ = false;       // guarded by mu_; waiters_.Fail has run
+  Status error_;                      // guarded by mu_
+  Seq written_seq_ = 0;               // guarded by mu_; last seq committed (durable or not)
+  std::uint64_t written_contacts_ = 0;  // guarded by mu_; contacts created up to written_seq_
+  Seq trim_request_ = 0;              // guarded by mu_
+  CommitStats stats_;                 // guarded by mu_
+  LogBatch batch_;                    // owned by whoever set committing_
+  bool started_ = false;              // guarded by mu_
   std::thread thread_;
 };
 

@@ -3,10 +3,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <mutex>
 
+#include "persistence/data_dir.h"
 #include "persistence/lmdb_util.h"
 #include "persistence/log_record.h"
+#include "persistence/posix_error.h"
 
 namespace idrecon {
 
@@ -32,7 +35,16 @@ Status MutationLog::Open(const std::string& dir, const Options& options, std::un
   // cache holds every commit either way.)
   if (!options.sync) flags |= MDB_NOSYNC | MDB_WRITEMAP;
   if (options.sync && options.defer_meta_sync) flags |= MDB_NOMETASYNC;
-  if (Status s = LmdbStatus(mdb_env_open(log->env_, dir.c_str(), flags, 0644), "open " + dir); !s.ok()) return s;
+  if (Status s = LmdbStatus(mdb_env_open(log->env_, dir.c_str(), flags, kPrivateFileMode), "open " + dir); !s.ok()) {
+    return s;
+  }
+  // LMDB creates its files with the mode minus the umask, and leaves an
+  // existing file's mode as it was: set both exactly.
+  mdb_filehandle_t fd;
+  if (mdb_env_get_fd(log->env_, &fd) == MDB_SUCCESS && ::fchmod(fd, kPrivateFileMode) != 0) {
+    return ErrnoStatus("chmod " + dir + "/data.mdb", errno);
+  }
+  if (Status s = SetMode(dir + "/lock.mdb", kPrivateFileMode); !s.ok()) return s;
   // LMDB may have taken a larger size recorded in the file.
   MDB_envinfo info;
   mdb_env_info(log->env_, &info);
@@ -97,7 +109,12 @@ Status MutationLog::Append(const LogBatch& batch, bool* io_failed) {
   }
 }
 
-Status MutationLog::Sync() { return LmdbStatus(mdb_env_sync(env_, 1), "sync log"); }
+Status MutationLog::Sync() {
+  // force = 1: even a MDB_NOSYNC environment flushes.
+  Status s = LmdbStatus(mdb_env_sync(env_, 1), "sync log");
+  if (s.ok()) syncs_.fetch_add(1, std::memory_order_relaxed);
+  return s;
+}
 
 Status MutationLog::ReadAfter(Seq after, const std::function<Status(const Change&)>& fn, Seq upto) const {
   std::shared_lock<std::shared_mutex> lock(resize_mu_);

@@ -20,16 +20,19 @@
 // When the memory map is full, Append grows it (doubling, up to
 // max_map_bytes) and retries; a map that cannot grow further is an IOError.
 //
-// Thread-safety: Append and TrimThrough must be called by one thread at a
-// time (the LogWriter lets one committer at a time: its writer thread or a
-// CommitPending caller); each call begins and ends its write transaction. ReadAfter, FirstSeq and LastSeq may run
-// concurrently with them and with each other (MDB_NOTLS read transactions;
-// a map resize waits for readers to finish).
+// Thread-safety: Append, Sync and TrimThrough must be called by one thread at
+// a time (the LogWriter lets one committer at a time: its writer thread or a
+// committing caller); each call begins and ends its write transaction.
+// ReadAfter, FirstSeq and LastSeq may run concurrently with them and with
+// each other (MDB_NOTLS read transactions; a map resize waits for readers to
+// finish).
 #pragma once
 
 #include <lmdb.h>
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <shared_mutex>
@@ -72,9 +75,13 @@ class MutationLog {
   // True when an Append returns before its commit is durable (deferred meta
   // sync): everything appended is durable only after a later Append or Sync.
   bool defers_meta_sync() const { return options_.sync && options_.defer_meta_sync; }
-  // Flushes the file to the device (fdatasync): every commit made so far is
-  // durable when it returns Ok.
+  // Flushes the file to the device (fdatasync): every commit made so far —
+  // by this process or, after a crash, by the one before it, whose last
+  // pages may still be only in the page cache — is durable when it returns
+  // Ok.
   Status Sync();
+  // Successful Syncs so far.
+  std::uint64_t syncs() const { return syncs_.load(std::memory_order_relaxed); }
 
   // Calls `fn` for each record with seq > `after` (and <= `upto`, unless it
   // is 0), in seq order; stops at the first error (its own, or Corruption
@@ -109,6 +116,7 @@ class MutationLog {
   std::string dir_;
   Options options_;
   std::size_t map_bytes_ = 0;
+  std::atomic<std::uint64_t> syncs_{0};
   // Readers hold it shared for the life of their transaction; a map resize
   // (which LMDB forbids while this process has transactions open) holds it
   // exclusively.

@@ -33,6 +33,7 @@ struct RecoveryReport {
   Seq last_seq = 0;            // the engine's state covers changes up to here
   double seconds = 0;
   std::vector<std::string> warnings;  // e.g. a damaged snapshot that was skipped
+  std::uint64_t removed_temporaries = 0;  // snapshot temporaries a crash left (Database::Open)
 };
 
 using EngineFactory = std::function<std::unique_ptr<Engine>()>;

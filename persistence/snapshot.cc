@@ -106,8 +106,8 @@ Status WriteSnapshot(const Engine& engine, Seq last_seq, const std::string& dir,
   EncodeSnapshot(engine, last_seq, &data);
   const std::string final_path = dir + "/" + SnapshotFileName(last_seq);
   const std::string tmp_path = final_path + ".tmp";
-  const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("create " + tmp_path, errno);
+  int fd = -1;
+  if (Status s = OpenPrivateFile(tmp_path, O_WRONLY | O_TRUNC, &fd); !s.ok()) return s;
   Status s = WriteAll(fd, data, tmp_path);
   if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus("fsync " + tmp_path, errno);
   ::close(fd);
@@ -130,12 +130,30 @@ Status LoadSnapshot(const std::string& path, Engine* engine, SnapshotInfo* info)
   return LoadSnapshotBytes(file.bytes(), path, engine, info);
 }
 
-Status LoadSnapshotBytes(std::string_view bytes, const std::string& path, Engine* engine, SnapshotInfo* info) {
+namespace {
+
+// The size, magic and checksum of a whole snapshot.
+Status CheckSnapshotBytes(std::string_view bytes, const std::string& path) {
   auto bad = [&](const std::string& why) { return Status::Corruption("snapshot " + path + ": " + why); };
   if (bytes.size() < kHeaderBytes + 4) return bad("file is too short (" + std::to_string(bytes.size()) + " bytes)");
   if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) return bad("not an idrecon snapshot (bad magic)");
   const std::string_view body = bytes.substr(0, bytes.size() - 4);
   if (GetLE<std::uint32_t>(body.data() + body.size()) != crc32c::Value(body)) return bad("checksum mismatch");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckSnapshot(const std::string& path) {
+  MappedFile file;
+  if (Status s = file.Open(path); !s.ok()) return s;
+  return CheckSnapshotBytes(file.bytes(), path);
+}
+
+Status LoadSnapshotBytes(std::string_view bytes, const std::string& path, Engine* engine, SnapshotInfo* info) {
+  auto bad = [&](const std::string& why) { return Status::Corruption("snapshot " + path + ": " + why); };
+  if (Status s = CheckSnapshotBytes(bytes, path); !s.ok()) return s;
+  const std::string_view body = bytes.substr(0, bytes.size() - 4);
   const auto last_seq = GetLE<std::uint64_t>(body.data() + 8);
   const auto count = GetLE<std::uint64_t>(body.data() + 16);
 

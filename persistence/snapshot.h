@@ -56,6 +56,11 @@ Status LoadSnapshot(const std::string& path, Engine* engine, SnapshotInfo* info)
 // only names the source in messages and in info->path.
 Status LoadSnapshotBytes(std::string_view bytes, const std::string& path, Engine* engine, SnapshotInfo* info);
 
+// Ok when the file at `path` is a whole snapshot: its size, magic and
+// checksum are right (Corruption with the reason otherwise). Reads the file
+// but builds nothing.
+Status CheckSnapshot(const std::string& path);
+
 // Deletes snapshot temporaries ("snapshot-*.snap.tmp") a crash during a
 // checkpoint left in `dir`; only the holder of the data directory's lock
 // may call it. `removed` counts them.

@@ -120,7 +120,7 @@ bool IsHttpParseError(const beast::error_code& ec) {
 // then the session simply does not read the next request.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, const SessionLimits& limits, const RequestHandler& handler, LogWriter* durability,
+  Session(tcp::socket&& socket, const SessionLimits& limits, const RequestHandler& handler, Durability* durability,
           const ResponseObserver& observer, SessionRegistry& registry)
       : stream_(std::move(socket)),
         limits_(limits),
@@ -245,34 +245,25 @@ class Session : public std::enable_shared_from_this<Session> {
     SendWhenDurable(std::move(response));
   }
 
-  // SPEC §4: a response that shows changes leaves only once they are
-  // durable. If they are not yet, the response is parked with the log
-  // writer, whose callback posts it back onto this connection's strand; no
-  // I/O thread ever blocks. The next request is not read meanwhile, which
-  // keeps pipelined responses in order.
+  // docs/api.md §4: a response that shows changes leaves only once they are
+  // durable. If they are not yet, the log may first do deferred work on this
+  // I/O thread (AfterRequest; what, and whether it makes the change durable
+  // at once, is the log's business), then the response is parked with it,
+  // and its callback posts the response back onto this connection's strand;
+  // no I/O thread ever blocks. The next request is not read meanwhile,
+  // which keeps pipelined responses in order.
   void SendWhenDurable(HttpResponse response) {
-    LogWriter* log = durability_;
-    if (log == nullptr || response.durable_after <= log->durable_seq()) return SendResponse(std::move(response));
-    if (log->caller_commits()) {
-      // nosync: commit here and answer at once. Such a commit (no sync,
-      // MDB_WRITEMAP) takes a few µs, less than parking the response and
-      // posting it back; measured: p99 at 24k req/s open loop 2.6-6.7 ms ->
-      // 1.5-2.5 ms. If another thread is committing, park as below.
-      log->CommitPending();
-      if (response.durable_after <= log->durable_seq()) return SendResponse(std::move(response));
-    }
+    Durability* log = durability_;
     const Seq seq = response.durable_after;
+    if (log == nullptr || seq <= log->durable_seq()) return SendResponse(std::move(response));
+    log->AfterRequest(seq, [this](Durability::Work work) { net::post(stream_.get_executor(), std::move(work)); });
+    if (seq <= log->durable_seq()) return SendResponse(std::move(response));
     log->WhenDurable(seq, [self = shared_from_this(), response = std::move(response)](const Status& status) mutable {
       net::post(self->stream_.get_executor(), [self, response = std::move(response), status]() mutable {
         if (!status.ok()) response = ErrorResponse(503, "the change could not be made durable: " + status.message());
         self->SendResponse(std::move(response));
       });
     });
-    // nosync, another thread was committing: this I/O thread commits again
-    // once the requests already queued on it have run; see LogWriter.
-    if (log->caller_commits() && log->ShouldScheduleCommit()) {
-      net::post(stream_.get_executor(), [log] { log->CommitPending(); });
-    }
   }
 
   // An error the connection cannot recover from: answer, then close.
@@ -358,7 +349,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;  // holds bytes read past the current request (pipelining)
   const SessionLimits limits_;
   const RequestHandler& handler_;  // owned by HttpServer::Impl, which outlives sessions
-  LogWriter* const durability_;
+  Durability* const durability_;
   const ResponseObserver& observer_;  // likewise
   SessionRegistry& registry_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -379,7 +370,7 @@ class Session : public std::enable_shared_from_this<Session> {
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(net::io_context& io, tcp::acceptor&& acceptor, const SessionLimits& limits, const RequestHandler& handler,
-           LogWriter* durability, const ResponseObserver& observer, SessionRegistry& registry)
+           Durability* durability, const ResponseObserver& observer, SessionRegistry& registry)
       : io_(io),
         acceptor_(std::move(acceptor)),
         retry_timer_(acceptor_.get_executor()),
@@ -442,7 +433,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   net::steady_timer retry_timer_;
   const SessionLimits limits_;
   const RequestHandler& handler_;
-  LogWriter* const durability_;
+  Durability* const durability_;
   const ResponseObserver& observer_;
   SessionRegistry& registry_;
   bool closed_ = false;
@@ -452,7 +443,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
 class HttpServer::Impl {
  public:
-  Impl(HttpServerOptions options, RequestHandler handler, LogWriter* durability)
+  Impl(HttpServerOptions options, RequestHandler handler, Durability* durability)
       : options_(std::move(options)),
         handler_(std::move(handler)),
         durability_(durability),
@@ -576,7 +567,7 @@ class HttpServer::Impl {
 
   const HttpServerOptions options_;
   const RequestHandler handler_;
-  LogWriter* const durability_;
+  Durability* const durability_;
   net::io_context io_;  // its destructor frees pending handlers, and with them the sessions
   std::optional<net::signal_set> signals_;
   SessionRegistry registry_;
@@ -590,7 +581,7 @@ HttpServer::HttpServer(HttpServerOptions options, ServiceContext& context)
     : HttpServer(std::move(options), [&context](const HttpRequest& request) { return Route(request, context); },
                  context.log) {}
 
-HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler, LogWriter* durability)
+HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler, Durability* durability)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), durability)) {}
 
 HttpServer::~HttpServer() = default;

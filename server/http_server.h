@@ -25,7 +25,7 @@
 // honoured; a HEAD request gets the headers of its GET response only. Every response carries Server, Content-Type and Content-Length.
 //
 // A 200 that depends on changes not yet durable (HttpResponse::durable_after)
-// is parked with the context's LogWriter and sent when the commit lands, or
+// is parked with the context's Durability and sent when the commit lands, or
 // replaced by a 503 if the commit failed; the I/O thread moves on meanwhile.
 //
 // Thread-safety: Start() and Run() are called by one owning thread; Stop()
@@ -83,7 +83,7 @@ class HttpServer {
   HttpServer(HttpServerOptions options, ServiceContext& context);
   // Serves `handler` (e.g. bench/'s null server); `durability` may be null,
   // else responses wait for it as above. It must outlive the server.
-  HttpServer(HttpServerOptions options, RequestHandler handler, LogWriter* durability);
+  HttpServer(HttpServerOptions options, RequestHandler handler, Durability* durability);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

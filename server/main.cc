@@ -23,14 +23,8 @@
 #include <thread>
 #include <vector>
 
-#include "engine/clock.h"
 #include "engine/engine.h"
-#include "persistence/checkpointer.h"
-#include "persistence/data_dir.h"
-#include "persistence/log_writer.h"
-#include "persistence/mutation_log.h"
-#include "persistence/recovery.h"
-#include "persistence/snapshot.h"
+#include "persistence/database.h"
 #include "server/auth_token.h"
 #include "server/config.h"
 #include "server/http_server.h"
@@ -56,15 +50,14 @@ std::string Fixed(double v, int digits = 3) {
 int OpenAccessLog(const Config& config, const Logger& log) {
   if (config.access_log.empty()) return -1;
   if (config.access_log == "-") return 2;
-  const int fd = ::open(config.access_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fd < 0) log.Error("cannot open the access log", {{"path", config.access_log}});
+  // Request paths carry contact ids: owner-only, whatever the umask.
+  const int fd = ::open(config.access_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0 || ::fchmod(fd, 0600) != 0) {
+    log.Error("cannot open the access log", {{"path", config.access_log}});
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
   return fd;
-}
-
-std::chrono::system_clock::time_point FileTime(const std::string& path) {
-  struct stat st;
-  if (path.empty() || ::stat(path.c_str(), &st) != 0) return {};
-  return std::chrono::system_clock::time_point(std::chrono::seconds(st.st_mtime));
 }
 
 int Serve(const Config& config, const Logger& log) {
@@ -74,85 +67,48 @@ int Serve(const Config& config, const Logger& log) {
   if (!config.access_log.empty() && access_fd < 0) return 1;
   const Logger access_log(access_fd < 0 ? 2 : access_fd);
 
-  // The data directory: claim it, open the log, rebuild the state.
-  std::unique_ptr<idrecon::DataDir> data_dir;
-  if (Status s = idrecon::DataDir::Open(config.data_dir, &data_dir); !s.ok()) {
-    log.Error(s.message(), {{"data_dir", config.data_dir}});
-    return 1;
-  }
-  int stale = 0;
-  if (Status s = idrecon::RemoveSnapshotTemporaries(config.data_dir, &stale); !s.ok()) {
-    log.Warn("cannot remove a stale snapshot temporary", {{"error", s.ToString()}});
-  } else if (stale > 0) {
-    log.Info("removed snapshot temporaries left by a crash", {{"count", stale}});
-  }
-  idrecon::MutationLog::Options log_options;
-  log_options.sync = config.sync;
-  // One device flush per commit instead of two; the writer acknowledges a
-  // commit once the next sync has completed (see MutationLog).
-  log_options.defer_meta_sync = true;
-  log_options.max_map_bytes = static_cast<std::size_t>(config.log_max_mib) << 20;
-  log_options.initial_map_bytes = std::min(log_options.initial_map_bytes, log_options.max_map_bytes);
-  std::unique_ptr<idrecon::MutationLog> mutation_log;
-  if (Status s = idrecon::MutationLog::Open(data_dir->log_dir(), log_options, &mutation_log); !s.ok()) {
-    log.Error("cannot open the mutation log", {{"error", s.ToString()}});
-    return 1;
-  }
-  idrecon::LogWriter writer(mutation_log.get());
-  // bench/ measured both (DESIGN.md asks): on 2 cores one coarse engine lock
-  // beats 1024 stripes (cache misses dominate, contention is low); with more
-  // cores the stripes let requests on different clusters run in parallel.
-  const std::size_t lock_stripes = std::thread::hardware_concurrency() <= 2 ? 1 : 1024;
-  // Startup recovery may use every core to load the snapshot; the
-  // checkpointer's private engine (built in the background while serving)
-  // uses one.
-  auto make_engine = [lock_stripes](idrecon::ChangeSink* sink, unsigned restore_threads) {
-    return [sink, lock_stripes, restore_threads] {
-      idrecon::Engine::Options options;
-      options.clock = &idrecon::SystemClock::Instance();
-      options.sink = sink;
-      options.lock_stripes = lock_stripes;
-      options.restore_threads = restore_threads;
-      return std::make_unique<idrecon::Engine>(options);
-    };
-  };
-  std::unique_ptr<idrecon::Engine> engine;
-  idrecon::RecoveryReport report;
-  if (Status s = idrecon::Recover(config.data_dir, *mutation_log,
-                                   make_engine(&writer, std::max(1u, std::thread::hardware_concurrency())), &engine,
-                                   &report); !s.ok()) {
-    log.Error("cannot recover the data directory", {{"data_dir", config.data_dir}, {"error", s.ToString()}});
-    return 1;
-  }
-  for (const std::string& warning : report.warnings) log.Warn(warning);
-  log.Info("recovered", {{"contacts", engine->contact_count()},
-                         {"clusters", engine->cluster_count()},
-                         {"snapshot", report.snapshot.path.empty() ? "none" : report.snapshot.path},
-                         {"snapshot_seq", report.snapshot.last_seq},
-                         {"replayed", report.replayed},
-                         {"seconds", Fixed(report.seconds)},
-                         {"sync", config.sync ? "fsync" : "nosync"}});
-  // nosync commits only reach the page cache (~15 µs): the I/O threads
-  // make them themselves rather than hand each change to the writer thread.
-  writer.SetCallerCommits(!config.sync);
-  writer.Start(report.last_seq);
-
-  idrecon::Checkpointer::Options checkpoint_options;
-  checkpoint_options.every_changes = config.snapshot_every_changes;
-  checkpoint_options.every_seconds = config.snapshot_every_seconds;
-  checkpoint_options.on_checkpoint = [&log](const Status& s, idrecon::Seq seq) {
+  // The data directory: claim it, open the log, rebuild the state, start
+  // the log writer and the checkpointer.
+  idrecon::DatabaseOptions options;
+  options.sync = config.sync;
+  options.max_map_bytes = static_cast<std::size_t>(config.log_max_mib) << 20;
+  // bench/ measured both (docs/architecture.md): on 2 cores one coarse
+  // engine lock beats 1024 stripes (cache misses dominate, contention is
+  // low); with more cores the stripes let requests on different clusters
+  // run in parallel.
+  options.engine.lock_stripes = std::thread::hardware_concurrency() <= 2 ? 1 : 1024;
+  // Startup recovery may use every core to load the snapshot.
+  options.engine.restore_threads = std::max(1u, std::thread::hardware_concurrency());
+  options.checkpoints.every_changes = config.snapshot_every_changes;
+  options.checkpoints.every_seconds = config.snapshot_every_seconds;
+  options.checkpoints.on_checkpoint = [&log](const Status& s, idrecon::Seq seq) {
     if (s.ok()) {
       log.Info("snapshot written", {{"seq", seq}});
     } else {
       log.Error("snapshot failed; the log keeps every change, a later checkpoint retries", {{"error", s.ToString()}});
     }
   };
-  idrecon::Checkpointer checkpointer(config.data_dir, mutation_log.get(), &writer, make_engine(nullptr, 1),
-                                     checkpoint_options);
-  checkpointer.Start();
+  std::unique_ptr<idrecon::Database> db;
+  if (Status s = idrecon::Database::Open(config.data_dir, options, &db); !s.ok()) {
+    log.Error(s.message(), {{"data_dir", config.data_dir}});
+    return 1;
+  }
+  const idrecon::RecoveryReport& report = db->recovery();
+  if (report.removed_temporaries > 0) {
+    log.Info("removed snapshot temporaries left by a crash", {{"count", report.removed_temporaries}});
+  }
+  for (const std::string& warning : report.warnings) log.Warn(warning);
+  idrecon::Engine& engine = *db->engine();
+  log.Info("recovered", {{"contacts", engine.contact_count()},
+                         {"clusters", engine.cluster_count()},
+                         {"snapshot", report.snapshot.path.empty() ? "none" : report.snapshot.path},
+                         {"snapshot_seq", report.snapshot.last_seq},
+                         {"replayed", report.replayed},
+                         {"seconds", Fixed(report.seconds)},
+                         {"sync", config.sync ? "fsync" : "nosync"}});
 
-  idrecon::ServiceMetrics metrics(engine.get(), &writer, &checkpointer, FileTime(report.snapshot.path));
-  idrecon::ServiceContext context{*engine, &writer, &metrics, auth_token};
+  idrecon::ServiceMetrics metrics(&engine, db.get());
+  idrecon::ServiceContext context{engine, db->durability(), &metrics, auth_token};
 
   idrecon::HttpServerOptions server_options;
   server_options.host = config.host;
@@ -191,22 +147,22 @@ int Serve(const Config& config, const Logger& log) {
 
   server.Run();
   // In-flight requests are answered (or the grace period passed). Commit
-  // whatever the engine handed the log, then stop the checkpointer.
-  checkpointer.Stop();
-  const Status flushed = writer.Stop();
+  // whatever the engine handed the log, then stop.
+  const Status flushed = db->Close();
   if (access_fd > 2) ::close(access_fd);
   if (!flushed.ok()) {
     log.Error("stopped; the log failed", {{"error", flushed.ToString()}});
     return 1;
   }
-  const idrecon::LogWriter::Stats stats = writer.stats();
-  const double commits = static_cast<double>(stats.commits);
-  log.Info("stopped", {{"durable_seq", writer.durable_seq()},
-                       {"changes", stats.changes},
-                       {"commits", stats.commits},
-                       {"meta_syncs", stats.meta_syncs},
-                       {"changes_per_commit", Fixed(commits > 0 ? static_cast<double>(stats.changes) / commits : 0, 2)},
-                       {"mean_commit_ms", Fixed(commits > 0 ? static_cast<double>(stats.commit_micros) / 1000 / commits : 0)}});
+  const idrecon::DatabaseStats stats = db->stats();
+  const double commits = static_cast<double>(stats.commits.commits);
+  log.Info("stopped",
+           {{"durable_seq", stats.durable_seq},
+            {"changes", stats.commits.changes},
+            {"commits", stats.commits.commits},
+            {"meta_syncs", stats.commits.meta_syncs},
+            {"changes_per_commit", Fixed(commits > 0 ? static_cast<double>(stats.commits.changes) / commits : 0, 2)},
+            {"mean_commit_ms", Fixed(commits > 0 ? static_cast<double>(stats.commits.commit_micros) / 1000 / commits : 0)}});
   return 0;
 }
 

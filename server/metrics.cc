@@ -90,13 +90,8 @@ void RequestMetrics::Render(std::string& out) const {
   }
 }
 
-ServiceMetrics::ServiceMetrics(const Engine* engine, const LogWriter* log, const Checkpointer* checkpointer,
-                               std::chrono::system_clock::time_point last_snapshot_at_start)
-    : engine_(engine),
-      log_(log),
-      checkpointer_(checkpointer),
-      last_snapshot_at_start_(last_snapshot_at_start),
-      started_(std::chrono::system_clock::now()) {}
+ServiceMetrics::ServiceMetrics(const Engine* engine, const Database* database)
+    : engine_(engine), database_(database), started_(std::chrono::system_clock::now()) {}
 
 std::string ServiceMetrics::Render() const {
   std::string out;
@@ -105,14 +100,19 @@ std::string ServiceMetrics::Render() const {
   const auto now = std::chrono::system_clock::now();
   Header(out, "idrecon_uptime_seconds", "gauge", "Seconds since the server started.");
   Sample(out, "idrecon_uptime_seconds", "", std::chrono::duration<double>(now - started_).count());
+  DatabaseStats db;
+  if (database_ != nullptr) db = database_->stats();
   if (engine_ != nullptr) {
-    Header(out, "idrecon_contacts", "gauge", "Contacts ever created (live and deleted).");
-    Sample(out, "idrecon_contacts", "", static_cast<std::uint64_t>(engine_->contact_count()));
+    // Only what a restart brings back: a contact whose create record is not
+    // durable yet (or never will be, after the log failed) is not counted.
+    Header(out, "idrecon_contacts", "gauge", "Contacts ever created (live and deleted) whose creation is durable.");
+    Sample(out, "idrecon_contacts", "",
+           database_ != nullptr ? db.durable_contacts : static_cast<std::uint64_t>(engine_->contact_count()));
     Header(out, "idrecon_clusters", "gauge", "Clusters (people), i.e. live primary contacts.");
     Sample(out, "idrecon_clusters", "", static_cast<std::uint64_t>(engine_->cluster_count()));
   }
-  if (log_ != nullptr) {
-    const LogWriter::Stats stats = log_->stats();
+  if (database_ != nullptr) {
+    const CommitStats& stats = db.commits;
     Header(out, "idrecon_log_commits_total", "counter", "Log transactions committed (each one sync).");
     Sample(out, "idrecon_log_commits_total", "", stats.commits);
     Header(out, "idrecon_log_meta_syncs_total", "counter",
@@ -127,35 +127,32 @@ std::string ServiceMetrics::Render() const {
     Sample(out, "idrecon_log_max_changes_per_commit", "", stats.max_batch);
     Header(out, "idrecon_log_commit_duration_seconds", "histogram", "Time to write and sync one commit.");
     std::uint64_t cumulative = 0;
-    for (std::size_t b = 0; b < LogWriter::kCommitLatencyBounds.size(); ++b) {
-      cumulative += stats.commit_latency_counts[b];
-      Sample(out, "idrecon_log_commit_duration_seconds_bucket", LeLabel(LogWriter::kCommitLatencyBounds[b]),
-             cumulative);
+    for (std::size_t b = 0; b < CommitStats::kLatencyBounds.size(); ++b) {
+      cumulative += stats.latency_counts[b];
+      Sample(out, "idrecon_log_commit_duration_seconds_bucket", LeLabel(CommitStats::kLatencyBounds[b]), cumulative);
     }
-    cumulative += stats.commit_latency_counts.back();
+    cumulative += stats.latency_counts.back();
     Sample(out, "idrecon_log_commit_duration_seconds_bucket", "le=\"+Inf\"", cumulative);
     Sample(out, "idrecon_log_commit_duration_seconds_sum", "", static_cast<double>(stats.commit_micros) / 1e6);
     Sample(out, "idrecon_log_commit_duration_seconds_count", "", cumulative);
     Header(out, "idrecon_log_durable_seq", "gauge", "Highest change sequence number known durable.");
-    Sample(out, "idrecon_log_durable_seq", "", log_->durable_seq());
+    Sample(out, "idrecon_log_durable_seq", "", db.durable_seq);
     Header(out, "idrecon_log_failed", "gauge",
            "1 after a commit failed: changes are refused until restart (see /health for why).");
-    Sample(out, "idrecon_log_failed", "", static_cast<std::uint64_t>(log_->failed() ? 1 : 0));
-  }
-  if (checkpointer_ != nullptr) {
-    const Checkpointer::Stats stats = checkpointer_->stats();
-    auto last = stats.snapshots_written > 0 ? stats.last_snapshot_time : last_snapshot_at_start_;
+    Sample(out, "idrecon_log_failed", "", static_cast<std::uint64_t>(db.failed ? 1 : 0));
+
+    const Checkpointer::Stats& snapshots = db.checkpoints;
     Header(out, "idrecon_snapshots_written_total", "counter", "Snapshots written by this process.");
-    Sample(out, "idrecon_snapshots_written_total", "", stats.snapshots_written);
+    Sample(out, "idrecon_snapshots_written_total", "", snapshots.snapshots_written);
     Header(out, "idrecon_snapshot_age_seconds", "gauge",
            "Seconds since the newest snapshot was written; +Inf when there is none.");
-    if (last.time_since_epoch().count() == 0) {
+    if (db.last_snapshot_time.time_since_epoch().count() == 0) {
       out.append("idrecon_snapshot_age_seconds +Inf\n");
     } else {
-      Sample(out, "idrecon_snapshot_age_seconds", "", std::chrono::duration<double>(now - last).count());
+      Sample(out, "idrecon_snapshot_age_seconds", "", std::chrono::duration<double>(now - db.last_snapshot_time).count());
     }
     Header(out, "idrecon_snapshot_errors", "gauge", "1 when the last snapshot attempt failed.");
-    Sample(out, "idrecon_snapshot_errors", "", static_cast<std::uint64_t>(stats.last_error.empty() ? 0 : 1));
+    Sample(out, "idrecon_snapshot_errors", "", static_cast<std::uint64_t>(snapshots.last_error.empty() ? 0 : 1));
   }
   return out;
 }

@@ -3,9 +3,9 @@
 //
 // RequestMetrics counts answered requests by endpoint and status and keeps a
 // latency histogram per endpoint; ServiceMetrics renders those together with
-// gauges read at scrape time from the engine (contacts, clusters), the log
-// writer (commits, changes per commit, commit latency, durable seq, the
-// sticky error) and the checkpointer (snapshot age).
+// gauges read at scrape time from the engine (clusters) and the database
+// (durable contacts, commits, changes per commit, commit latency, durable
+// seq, the sticky error, snapshot age).
 //
 // Thread-safety: Observe may be called from any number of threads (relaxed
 // atomics: a scrape sees each counter exactly, and all of them at roughly
@@ -20,8 +20,7 @@
 #include <string_view>
 
 #include "engine/engine.h"
-#include "persistence/checkpointer.h"
-#include "persistence/log_writer.h"
+#include "persistence/database.h"
 
 namespace idrecon {
 
@@ -48,9 +47,9 @@ class RequestMetrics {
 
 class ServiceMetrics {
  public:
-  // Sources may be null (not part of this process); none are owned.
-  ServiceMetrics(const Engine* engine, const LogWriter* log, const Checkpointer* checkpointer,
-                 std::chrono::system_clock::time_point last_snapshot_at_start);
+  // Sources may be null (not part of this process); none are owned. Without
+  // a database every contact of the engine counts as durable.
+  ServiceMetrics(const Engine* engine, const Database* database);
 
   RequestMetrics& requests() { return requests_; }
   // The whole exposition, ready to serve.
@@ -59,9 +58,7 @@ class ServiceMetrics {
  private:
   RequestMetrics requests_;
   const Engine* engine_;
-  const LogWriter* log_;
-  const Checkpointer* checkpointer_;
-  const std::chrono::system_clock::time_point last_snapshot_at_start_;  // epoch: none
+  const Database* database_;
   const std::chrono::system_clock::time_point started_;
 };
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "engine/engine.h"
-#include "persistence/log_writer.h"
+#include "persistence/durability.h"
 #include "server/metrics.h"
 
 namespace idrecon {
@@ -20,7 +20,7 @@ struct ServiceContext {
   // The durable log behind the engine; null for a purely in-memory service
   // (router tests). Responses wait for it; after its sticky error, changes
   // are refused with 503 and /health reports the error.
-  LogWriter* log = nullptr;
+  Durability* log = nullptr;
   // Rendered by GET /metrics; null: /metrics is 404.
   ServiceMetrics* metrics = nullptr;
   // When non-empty, every endpoint but /health requires

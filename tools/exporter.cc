@@ -81,11 +81,9 @@ void AppendJsonRow(const ContactRow& row, std::string* out) {
 
 Status Export(const ExportOptions& options, ExportSummary* summary) {
   const auto start = std::chrono::steady_clock::now();
-  std::unique_ptr<Store> store;
-  if (Status s = Store::Open(options.data_dir, false, &store); !s.ok()) return s;
-  std::unique_ptr<Engine> engine;
-  RecoveryReport report;
-  if (Status s = store->Recover(&engine, &report); !s.ok()) return s;
+  std::unique_ptr<Database> db;
+  if (Status s = OpenStore(options.data_dir, false, true, &db); !s.ok()) return s;
+  const Engine* engine = db->engine();
   summary->recover_seconds = SecondsSince(start);
 
   const auto t = std::chrono::steady_clock::now();

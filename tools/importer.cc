@@ -23,25 +23,25 @@ void Note(std::FILE* out, const LineNote& note, const char* kind) {
   std::fprintf(out, "%s: %s: %s\n", kind, where.c_str(), note.what.c_str());
 }
 
-Status RefuseNonEmpty(const Store& store, bool merge) {
+Status RefuseNonEmpty(const Database& db, bool merge) {
   bool empty = false;
-  if (Status s = store.IsEmpty(&empty); !s.ok()) return s;
+  if (Status s = db.IsEmpty(&empty); !s.ok()) return s;
   if (!empty && !merge) {
-    return Status::InvalidArgument("data directory " + store.path() +
+    return Status::InvalidArgument("data directory " + db.path() +
                                    " already holds data; pass --merge to add to it");
   }
   return Status::Ok();
 }
 
 // After a new snapshot at `seq` that covers everything: nothing older is needed.
-Status DropOlderState(Store* store, Seq seq) {
-  if (Status s = store->log().TrimThrough(seq); !s.ok()) return s;
+Status DropOlderState(Database* db, Seq seq) {
+  if (Status s = db->log().TrimThrough(seq); !s.ok()) return s;
   std::vector<SnapshotInfo> snapshots;
-  if (Status s = ListSnapshots(store->path(), &snapshots); !s.ok()) return s;
+  if (Status s = ListSnapshots(db->path(), &snapshots); !s.ok()) return s;
   for (const SnapshotInfo& info : snapshots) {
     if (info.last_seq < seq) ::unlink(info.path.c_str());
   }
-  return SyncDirectory(store->path());
+  return SyncDirectory(db->path());
 }
 
 class BatchSink final : public ChangeSink {
@@ -57,9 +57,9 @@ Status ImportCsv(const ImportOptions& options, ImportSummary* summary) {
   std::FILE* report = options.report ? options.report : stdout;
   MappedInput input;
   if (Status s = input.Open(options.input_path); !s.ok()) return s;
-  std::unique_ptr<Store> store;
-  if (Status s = Store::Open(options.data_dir, true, &store); !s.ok()) return s;
-  if (Status s = RefuseNonEmpty(*store, options.merge); !s.ok()) return s;
+  std::unique_ptr<Database> db;
+  if (Status s = OpenStore(options.data_dir, true, false, &db); !s.ok()) return s;
+  if (Status s = RefuseNonEmpty(*db, options.merge); !s.ok()) return s;
 
   // 1. Read.
   ContactRows parsed;
@@ -85,7 +85,7 @@ Status ImportCsv(const ImportOptions& options, ImportSummary* summary) {
   auto t = Clock::now();
   std::unique_ptr<Engine> existing;
   RecoveryReport recovered;
-  if (Status s = store->Recover(&existing, &recovered); !s.ok()) return s;
+  if (Status s = db->Recover(nullptr, &existing, &recovered); !s.ok()) return s;
   const ContactId existing_end = static_cast<ContactId>(existing->contact_count() + 1);
   std::vector<InputRow>& rows = parsed.rows;
   if (existing->contact_count() > 0) {
@@ -150,7 +150,7 @@ Status ImportCsv(const ImportOptions& options, ImportSummary* summary) {
 
   // 4. Load a fresh engine in id order, vacant ids in the gaps.
   t = Clock::now();
-  std::unique_ptr<Engine> engine = Store::NewEngine();
+  std::unique_ptr<Engine> engine = db->NewEngine();
   {
     Progress progress("import: loading", max_id);
     std::size_t next = 0;
@@ -188,8 +188,8 @@ Status ImportCsv(const ImportOptions& options, ImportSummary* summary) {
   // 5. Write it.
   t = Clock::now();
   SnapshotInfo info;
-  if (Status s = WriteSnapshot(*engine, seq, store->path(), &info); !s.ok()) return s;
-  if (Status s = DropOlderState(store.get(), seq); !s.ok()) return s;
+  if (Status s = WriteSnapshot(*engine, seq, db->path(), &info); !s.ok()) return s;
+  if (Status s = DropOlderState(db.get(), seq); !s.ok()) return s;
   summary->snapshot_path = info.path;
   summary->write_seconds = SecondsSince(t);
   summary->total_seconds = SecondsSince(start);
@@ -202,9 +202,9 @@ Status ImportRequests(const ImportOptions& options, ImportSummary* summary) {
   MappedInput input;
   if (Status s = input.Open(options.input_path); !s.ok()) return s;
   const std::string_view data = input.bytes();
-  std::unique_ptr<Store> store;
-  if (Status s = Store::Open(options.data_dir, true, &store); !s.ok()) return s;
-  if (Status s = RefuseNonEmpty(*store, options.merge); !s.ok()) return s;
+  std::unique_ptr<Database> db;
+  if (Status s = OpenStore(options.data_dir, true, false, &db); !s.ok()) return s;
+  if (Status s = RefuseNonEmpty(*db, options.merge); !s.ok()) return s;
 
   // Calls fn(line number, body) for each non-blank line.
   auto for_each_line = [&](auto&& fn) -> bool {
@@ -243,10 +243,7 @@ Status ImportRequests(const ImportOptions& options, ImportSummary* summary) {
   BatchSink sink;
   std::unique_ptr<Engine> engine;
   RecoveryReport recovered;
-  if (Status s = Recover(store->path(), store->log(), [&] { return Store::NewEngine(&sink); }, &engine, &recovered);
-      !s.ok()) {
-    return s;
-  }
+  if (Status s = db->Recover(&sink, &engine, &recovered); !s.ok()) return s;
   summary->existing = engine->contact_count();
   Status failed;
   {
@@ -266,7 +263,7 @@ Status ImportRequests(const ImportOptions& options, ImportSummary* summary) {
       summary->created += outcome.created_contact ? 1 : 0;
       summary->merges += outcome.merged ? 1 : 0;
       if (sink.batch.size() >= 100'000) {
-        failed = store->log().Append(sink.batch);
+        failed = db->log().Append(sink.batch);
         sink.batch.Clear();
         if (!failed.ok()) return false;
       }
@@ -275,14 +272,14 @@ Status ImportRequests(const ImportOptions& options, ImportSummary* summary) {
     });
   }
   if (!failed.ok()) return failed;
-  if (Status s = store->log().Append(sink.batch); !s.ok()) return s;
+  if (Status s = db->log().Append(sink.batch); !s.ok()) return s;
   sink.batch.Clear();
   summary->total_seconds = SecondsSince(start);
   summary->read_seconds = summary->total_seconds;
   const auto t = Clock::now();
   if (engine->last_seq() > recovered.last_seq) {
     SnapshotInfo info;
-    if (Status s = WriteSnapshot(*engine, engine->last_seq(), store->path(), &info); !s.ok()) return s;
+    if (Status s = WriteSnapshot(*engine, engine->last_seq(), db->path(), &info); !s.ok()) return s;
     summary->snapshot_path = info.path;
   }
   summary->write_seconds = SecondsSince(t);

@@ -12,23 +12,23 @@ namespace idrecon::tools {
 
 Status Rebuild(const RebuildOptions& options, RebuildSummary* summary) {
   auto t = std::chrono::steady_clock::now();
-  std::unique_ptr<Store> store;
-  if (Status s = Store::Open(options.data_dir, false, &store); !s.ok()) return s;
+  std::unique_ptr<Database> db;
+  if (Status s = OpenStore(options.data_dir, false, false, &db); !s.ok()) return s;
   bool empty = false;
-  if (Status s = store->IsEmpty(&empty); !s.ok()) return s;
+  if (Status s = db->IsEmpty(&empty); !s.ok()) return s;
   if (empty) {
     summary->empty = true;
     return Status::Ok();
   }
   std::unique_ptr<Engine> engine;
   if (options.from_log_only) {
-    engine = Store::NewEngine();
+    engine = db->NewEngine();
     Seq seq = 0;
-    if (Status s = CatchUp(store->log(), engine.get(), &seq, &summary->replayed); !s.ok()) return s;
+    if (Status s = CatchUp(db->log(), engine.get(), &seq, &summary->replayed); !s.ok()) return s;
     summary->last_seq = seq;
   } else {
     RecoveryReport report;
-    if (Status s = store->Recover(&engine, &report); !s.ok()) return s;
+    if (Status s = db->Recover(nullptr, &engine, &report); !s.ok()) return s;
     for (const std::string& w : report.warnings) std::fprintf(stderr, "idrecon-tool rebuild: warning: %s\n", w.c_str());
     summary->loaded_snapshot = report.snapshot.path;
     summary->replayed = report.replayed;
@@ -40,19 +40,19 @@ Status Rebuild(const RebuildOptions& options, RebuildSummary* summary) {
 
   t = std::chrono::steady_clock::now();
   SnapshotInfo info;
-  if (Status s = WriteSnapshot(*engine, summary->last_seq, store->path(), &info); !s.ok()) return s;
+  if (Status s = WriteSnapshot(*engine, summary->last_seq, db->path(), &info); !s.ok()) return s;
   engine.reset();
   summary->snapshot_path = info.path;
   summary->snapshot_bytes = info.bytes;
   if (Status s = Sha256File(info.path, &summary->sha256); !s.ok()) return s;
   if (options.compact) {
-    if (Status s = store->log().TrimThrough(summary->last_seq); !s.ok()) return s;
+    if (Status s = db->log().TrimThrough(summary->last_seq); !s.ok()) return s;
     std::vector<SnapshotInfo> snapshots;
-    if (Status s = ListSnapshots(store->path(), &snapshots); !s.ok()) return s;
+    if (Status s = ListSnapshots(db->path(), &snapshots); !s.ok()) return s;
     for (const SnapshotInfo& other : snapshots) {
       if (other.path != info.path) ::unlink(other.path.c_str());
     }
-    if (Status s = SyncDirectory(store->path()); !s.ok()) return s;
+    if (Status s = SyncDirectory(db->path()); !s.ok()) return s;
   }
   summary->write_seconds = SecondsSince(t);
   return Status::Ok();

@@ -13,11 +13,9 @@ namespace idrecon::tools {
 
 Status ComputeStats(const std::string& data_dir, std::size_t top, DataStats* out) {
   const auto start = std::chrono::steady_clock::now();
-  std::unique_ptr<Store> store;
-  if (Status s = Store::Open(data_dir, false, &store); !s.ok()) return s;
-  std::unique_ptr<Engine> engine;
-  RecoveryReport report;
-  if (Status s = store->Recover(&engine, &report); !s.ok()) return s;
+  std::unique_ptr<Database> db;
+  if (Status s = OpenStore(data_dir, false, true, &db); !s.ok()) return s;
+  const Engine* engine = db->engine();
 
   std::vector<std::uint32_t> size(engine->contact_count() + 1, 0);
   boost::unordered_flat_map<std::string_view, std::uint64_t> emails, phones;
@@ -74,12 +72,12 @@ Status ComputeStats(const std::string& data_dir, std::size_t top, DataStats* out
   if (shared.size() > top) shared.resize(top);
   out->most_shared = std::move(shared);
 
-  out->log_bytes = store->log().file_bytes();
-  if (Status s = store->log().FirstSeq(&out->log_first); !s.ok()) return s;
-  if (Status s = store->log().LastSeq(&out->log_last); !s.ok()) return s;
+  out->log_bytes = db->log().file_bytes();
+  if (Status s = db->log().FirstSeq(&out->log_first); !s.ok()) return s;
+  if (Status s = db->log().LastSeq(&out->log_last); !s.ok()) return s;
   out->log_records = out->log_last == 0 ? 0 : out->log_last - out->log_first + 1;
   std::vector<SnapshotInfo> snapshots;
-  if (Status s = ListSnapshots(store->path(), &snapshots); !s.ok()) return s;
+  if (Status s = ListSnapshots(db->path(), &snapshots); !s.ok()) return s;
   for (const SnapshotInfo& s : snapshots) out->snapshots.push_back({s.path, s.last_seq, s.bytes});
   out->seconds = SecondsSince(start);
   return Status::Ok();

@@ -58,18 +58,18 @@ void CheckInvariants(const Engine& engine, const std::string& where, std::vector
 
 Status Verify(const std::string& data_dir, VerifyReport* report) {
   const auto start = std::chrono::steady_clock::now();
-  std::unique_ptr<Store> store;
-  if (Status s = Store::Open(data_dir, false, &store); !s.ok()) return s;
+  std::unique_ptr<Database> db;
+  if (Status s = OpenStore(data_dir, false, false, &db); !s.ok()) return s;
   auto& v = report->violations;
 
   // Snapshots.
   std::vector<SnapshotInfo> snapshots;
-  if (Status s = ListSnapshots(store->path(), &snapshots); !s.ok()) return s;
+  if (Status s = ListSnapshots(db->path(), &snapshots); !s.ok()) return s;
   report->snapshots = snapshots.size();
   Seq best = 0;
   bool have_best = false;
   for (const SnapshotInfo& info : snapshots) {
-    std::unique_ptr<Engine> engine = Store::NewEngine();
+    std::unique_ptr<Engine> engine = db->NewEngine();
     SnapshotInfo loaded;
     if (Status s = LoadSnapshot(info.path, engine.get(), &loaded); !s.ok()) {
       v.push_back(s.message());
@@ -84,7 +84,7 @@ Status Verify(const std::string& data_dir, VerifyReport* report) {
   // The log, record by record.
   bool log_sound = true;
   Seq prev = 0;
-  Status scanned = store->log().ScanRaw([&](std::string_view key, std::string_view value) {
+  Status scanned = db->log().ScanRaw([&](std::string_view key, std::string_view value) {
     Seq seq = 0;
     if (Status s = DecodeLogKey(key, &seq); !s.ok()) {
       v.push_back("log: a key of " + std::to_string(key.size()) + " bytes after record " + std::to_string(prev) +
@@ -119,7 +119,7 @@ Status Verify(const std::string& data_dir, VerifyReport* report) {
   if (log_sound) {
     std::unique_ptr<Engine> engine;
     RecoveryReport recovered;
-    if (Status s = store->Recover(&engine, &recovered); !s.ok()) {
+    if (Status s = db->Recover(nullptr, &engine, &recovered); !s.ok()) {
       v.push_back("recovery fails: " + s.message());
     } else {
       report->contacts = engine->contact_count();

@@ -14,10 +14,7 @@
 #include <atomic>
 #include <thread>
 
-#include "persistence/checkpointer.h"
-#include "persistence/data_dir.h"
-#include "persistence/log_writer.h"
-#include "persistence/recovery.h"
+#include "persistence/database.h"
 #include "testing/temp_dir.h"
 
 namespace idrecon {
@@ -50,24 +47,23 @@ std::vector<std::string> Dump(const Engine& e) {
   return rows;
 }
 
+DatabaseOptions Options(ManualClock* clock, bool writer) {
+  DatabaseOptions options;
+  options.sync = false;
+  options.writer = writer;
+  options.engine.clock = clock;
+  options.engine.lock_stripes = 16;
+  options.checkpoints.every_changes = 0;
+  options.checkpoints.every_seconds = 0;
+  return options;
+}
+
 TEST(BackupTest, CopyTakenDuringWritesIsAConsistentDataDirectory) {
   TempDir src, dst;
   ManualClock clock(1'000'000);
-  auto factory = [&](ChangeSink* sink) {
-    return [&clock, sink] { return std::make_unique<Engine>(Engine::Options{&clock, sink, 16, nullptr}); };
-  };
-  std::unique_ptr<DataDir> dir;
-  ASSERT_TRUE(DataDir::Open(src.path(), &dir).ok());
-  MutationLog::Options options;
-  options.sync = false;
-  std::unique_ptr<MutationLog> log;
-  ASSERT_TRUE(MutationLog::Open(dir->log_dir(), options, &log).ok());
-  LogWriter writer(log.get());
-  std::unique_ptr<Engine> engine;
-  RecoveryReport report;
-  ASSERT_TRUE(Recover(src.path(), *log, factory(&writer), &engine, &report).ok());
-  writer.Start(report.last_seq);
-  Checkpointer checkpointer(src.path(), log.get(), &writer, factory(nullptr), {});
+  std::unique_ptr<Database> db;
+  ASSERT_TRUE(Database::Open(src.path(), Options(&clock, true), &db).ok());
+  Engine& engine = *db->engine();
 
   std::atomic<bool> stop{false};
   std::thread load([&] {
@@ -76,12 +72,12 @@ TEST(BackupTest, CopyTakenDuringWritesIsAConsistentDataDirectory) {
       // A new email every time (so every request is a change), phones shared
       // so clusters merge.
       const std::string e = "e" + std::to_string(i), p = "p" + std::to_string((i * 7) % 900);
-      if (!engine->Identify({e, p}, &out).ok()) return;
-      if (i == 2000) (void)checkpointer.CheckpointNow();  // a snapshot, then more log
+      if (!engine.Identify({e, p}, &out).ok()) return;
+      if (i == 2000) (void)db->CheckpointNow();  // a snapshot, then more log
     }
   });
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (writer.durable_seq() < 3000 && std::chrono::steady_clock::now() < deadline) {
+  while (db->durable_seq() < 3000 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   // The backup runs in another process, as idrecon-tool would: LMDB forbids
@@ -101,37 +97,30 @@ TEST(BackupTest, CopyTakenDuringWritesIsAConsistentDataDirectory) {
   load.join();
   ASSERT_TRUE(read_ok);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "backup failed in the child";
-  Status s;
-  ASSERT_TRUE(writer.Stop().ok());
+  ASSERT_TRUE(db->Close().ok());
   EXPECT_GE(backup.log_last_seq, 3000u);
   EXPECT_GE(backup.snapshots, 1u);
 
   // The source replayed up to the copy's last seq...
   std::unique_ptr<Engine> expected;
   RecoveryReport expected_report;
-  ASSERT_TRUE(Recover(src.path(), *log, factory(nullptr), &expected, &expected_report, backup.log_last_seq).ok());
+  ASSERT_TRUE(db->Recover(nullptr, &expected, &expected_report, backup.log_last_seq).ok());
   // ...equals the copy, opened as a data directory of its own.
-  std::unique_ptr<DataDir> copy_dir;
-  ASSERT_TRUE(DataDir::Open(out, &copy_dir).ok());
-  std::unique_ptr<MutationLog> copy_log;
-  ASSERT_TRUE(MutationLog::Open(copy_dir->log_dir(), {}, &copy_log).ok());
-  std::unique_ptr<Engine> restored;
-  RecoveryReport restored_report;
-  s = Recover(out, *copy_log, factory(nullptr), &restored, &restored_report);
+  std::unique_ptr<Database> copy;
+  const Status s = Database::Open(out, Options(&clock, false), &copy);
   ASSERT_TRUE(s.ok()) << s.ToString();
-  EXPECT_EQ(restored_report.last_seq, backup.log_last_seq);
-  EXPECT_EQ(Dump(*restored), Dump(*expected));
-  EXPECT_LT(restored->contact_count(), engine->contact_count() + 1);
+  EXPECT_EQ(copy->recovery().last_seq, backup.log_last_seq);
+  EXPECT_EQ(Dump(*copy->engine()), Dump(*expected));
+  EXPECT_LT(copy->engine()->contact_count(), engine.contact_count() + 1);
 }
 
 TEST(BackupTest, RefusesANonEmptyDestinationAndAMissingSource) {
   TempDir src, dst;
   BackupReport report;
   EXPECT_TRUE(BackupDataDir(src.path() + "/nothing", dst.path() + "/x", &report).IsNotFound());
-  std::unique_ptr<DataDir> dir;
-  ASSERT_TRUE(DataDir::Open(src.path(), &dir).ok());
-  std::unique_ptr<MutationLog> log;
-  ASSERT_TRUE(MutationLog::Open(dir->log_dir(), {}, &log).ok());
+  std::unique_ptr<Database> db;
+  ManualClock clock(1);
+  ASSERT_TRUE(Database::Open(src.path(), Options(&clock, false), &db).ok());
   EXPECT_TRUE(BackupDataDir(src.path(), src.path(), &report).IsInvalidArgument()) << "not into itself";
   EXPECT_TRUE(BackupDataDir(src.path(), dst.path() + "/empty-log", &report).ok());
   EXPECT_EQ(report.log_last_seq, 0u);

@@ -4,6 +4,10 @@
 
 #include <regex>
 
+#include "persistence/database.h"
+#include "testing/log_writer_support.h"
+#include "testing/temp_dir.h"
+
 namespace idrecon {
 namespace {
 
@@ -49,12 +53,35 @@ TEST(MetricsTest, ServiceMetricsIncludeEngineGauges) {
   IdentifyOutcome out;
   ASSERT_TRUE(engine.Identify({"a@x", "1"}, &out).ok());
   ASSERT_TRUE(engine.Identify({"b@x", "1"}, &out).ok());
-  ServiceMetrics metrics(&engine, nullptr, nullptr, {});
+  ServiceMetrics metrics(&engine, nullptr);
   const std::string text = metrics.Render();
   EXPECT_NE(text.find("idrecon_contacts 2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("idrecon_clusters 1\n"), std::string::npos);
   EXPECT_NE(text.find("# TYPE idrecon_contacts gauge\n"), std::string::npos);
   EXPECT_EQ(text.find("idrecon_log_"), std::string::npos) << "no log: no log metrics";
+}
+
+TEST(MetricsTest, ContactsCountsOnlyDurableContacts) {
+  // A contact whose create record never became durable (here: the log is
+  // full) exists in memory but a restart would not bring it back; the
+  // gauge must not count it.
+  testing::TempDir dir;
+  ManualClock clock(0);
+  DatabaseOptions options;
+  options.max_map_bytes = std::size_t{256} << 10;
+  options.engine.clock = &clock;
+  options.checkpoints.every_changes = 0;
+  options.checkpoints.every_seconds = 0;
+  std::unique_ptr<Database> db;
+  ASSERT_TRUE(Database::Open(dir.path(), options, &db).ok());
+  Seq last_ok = 0;
+  ASSERT_FALSE(testing::FillUntilFailure(*db->engine(), *db->durability(), &last_ok).ok());
+  // Every acknowledged request created one contact: ids 1..last_ok.
+  ASSERT_GT(db->engine()->contact_count(), last_ok) << "the refused contact is in memory";
+  ServiceMetrics metrics(db->engine(), db.get());
+  const std::string text = metrics.Render();
+  EXPECT_NE(text.find("\nidrecon_contacts " + std::to_string(last_ok) + "\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nidrecon_log_failed 1\n"), std::string::npos);
 }
 
 }  // namespace

@@ -8,8 +8,7 @@
 #include <thread>
 
 #include "engine/engine.h"
-#include "persistence/log_writer.h"
-#include "persistence/mutation_log.h"
+#include "persistence/database.h"
 #include "server/router.h"
 #include "testing/temp_dir.h"
 
@@ -19,25 +18,24 @@ namespace {
 class RouterDurabilityTest : public ::testing::Test {
  protected:
   void Open(std::size_t max_map_bytes) {
-    MutationLog::Options options;
-    options.initial_map_bytes = std::min<std::size_t>(options.initial_map_bytes, max_map_bytes);
+    DatabaseOptions options;
     options.max_map_bytes = max_map_bytes;
-    ASSERT_TRUE(MutationLog::Open(dir_.path(), options, &log_).ok());
-    writer_ = std::make_unique<LogWriter>(log_.get());
-    writer_->Start(0);
-    engine_ = std::make_unique<Engine>(Engine::Options{&clock_, writer_.get(), 16, nullptr});
-    context_ = std::make_unique<ServiceContext>(ServiceContext{*engine_, writer_.get()});
-  }
-  void TearDown() override {
-    if (writer_) writer_->Stop();
+    options.engine.clock = &clock_;
+    options.engine.lock_stripes = 16;
+    options.checkpoints.every_changes = 0;
+    options.checkpoints.every_seconds = 0;
+    ASSERT_TRUE(Database::Open(dir_.path(), options, &db_).ok());
+    engine_ = db_->engine();
+    log_ = db_->durability();
+    context_ = std::make_unique<ServiceContext>(ServiceContext{*engine_, log_});
   }
   HttpResponse Identify(const std::string& body) { return Route({"POST", "/identify", body}, *context_); }
 
   testing::TempDir dir_;
   ManualClock clock_{1000};
-  std::unique_ptr<MutationLog> log_;
-  std::unique_ptr<LogWriter> writer_;
-  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Database> db_;
+  Engine* engine_ = nullptr;
+  Durability* log_ = nullptr;
   std::unique_ptr<ServiceContext> context_;
 };
 
@@ -57,15 +55,15 @@ TEST_F(RouterDurabilityTest, AfterAFailedCommitChangesAre503AndReadsStillWork) {
   ASSERT_EQ(Identify(R"({"email":"first@x","phoneNumber":"1"})").status, 200);
   // Wait until the first contact is durable, then fill the log until it fails.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (writer_->durable_seq() < 1 && std::chrono::steady_clock::now() < deadline) {
+  while (log_->durable_seq() < 1 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  ASSERT_EQ(writer_->durable_seq(), 1u);
+  ASSERT_EQ(log_->durable_seq(), 1u);
   const std::string padding(300, 'p');
-  for (int i = 0; !writer_->failed() && std::chrono::steady_clock::now() < deadline; ++i) {
+  for (int i = 0; !log_->failed() && std::chrono::steady_clock::now() < deadline; ++i) {
     Identify(R"({"email":")" + std::to_string(i) + padding + R"("})");
   }
-  ASSERT_TRUE(writer_->failed());
+  ASSERT_TRUE(log_->failed());
   const std::size_t contacts = engine_->contact_count();
 
   HttpResponse r = Identify(R"({"email":"brand-new@x"})");

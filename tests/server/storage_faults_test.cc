@@ -8,7 +8,9 @@
 //     log, with a warning; a damaged only snapshot whose log was trimmed:
 //     refuse with a precise message, never start with data missing;
 //   - SIGKILL while snapshots are being written: restart recovers everything
-//     and removes the stale temporary.
+//     and removes the stale temporary;
+//   - the data directory, log, snapshots and access log are private (0700
+//     and 0600) whatever the umask.
 // The tmpfs cases need root (mount); elsewhere they are skipped.
 #include <gtest/gtest.h>
 #include <sys/mount.h>
@@ -284,6 +286,42 @@ TEST(StorageFaultsTest, TruncatedOnlySnapshotWithTrimmedLogIsRefused) {
   EXPECT_NE(log.find("cannot recover"), std::string::npos) << log;
   EXPECT_NE(log.find("missing"), std::string::npos) << log;
   EXPECT_NE(log.find("skipped snapshot"), std::string::npos) << "it says which snapshot was bad: " << log;
+}
+
+unsigned ModeOf(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return 07777;  // never a real mode: the file is missing
+  return st.st_mode & 07777;
+}
+
+TEST(StorageFaultsTest, TheServersFilesArePrivateWhateverTheUmask) {
+  TempDir tmp("idrecon-modes");
+  const std::string data = tmp.path() + "/data", access = tmp.path() + "/access.log";
+  const mode_t old_umask = ::umask(0);  // the child inherits it
+  ServerProcess server;
+  std::string error;
+  const bool started = server.Start(ServerArgs(data, {"--access-log", access, "--snapshot-every", "1"}), &error);
+  ::umask(old_umask);
+  ASSERT_TRUE(started) << error;
+  Client client(server.port());
+  for (int i = 0; i < 3; ++i) {
+    auto r = client.PostJson("/identify", IdentifyJson("modes" + std::to_string(i) + "@x", std::nullopt));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (Clock::now() < deadline && CountFiles(data, ".snap") == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(server.Signal(SIGTERM));
+  ASSERT_TRUE(server.WaitForExit(kExitTimeout).has_value());
+  ASSERT_GE(CountFiles(data, ".snap"), 1u);
+  for (const std::string& dir : {data, data + "/log"}) EXPECT_EQ(ModeOf(dir), 0700u) << dir;
+  std::vector<std::string> files = {access, data + "/LOCK", data + "/log/data.mdb", data + "/log/lock.mdb"};
+  for (const auto& e : fs::directory_iterator(data)) {
+    if (e.path().string().ends_with(".snap")) files.push_back(e.path().string());
+  }
+  for (const std::string& file : files) EXPECT_EQ(ModeOf(file), 0600u) << file;
 }
 
 TEST(StorageFaultsTest, SigkillWhileSnapshottingLosesNothing) {
