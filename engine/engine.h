@@ -108,8 +108,10 @@ class Engine {
     Clock* clock = nullptr;       // required; not owned
     ChangeSink* sink = nullptr;   // optional; not owned; called under the sequencer lock
     std::size_t lock_stripes = 1024;  // rounded up to a power of two
-    // Hash of a value's bytes for the index; nullptr = the default. Tests
-    // pass a deliberately weak one to force collisions.
+    // Hash of a value's bytes for the index; nullptr = the default, a keyed
+    // hash with a random key of this engine's own (engine/value_hash.h), so
+    // nobody can compute values that collide. Tests pass a deliberately weak
+    // one to force collisions.
     std::uint64_t (*value_hash)(std::string_view) = nullptr;
     // Threads RestoreAll may use (hashing rows, building the email and the
     // phone index side by side); 0 or 1 = the calling thread only.

@@ -17,12 +17,11 @@
 #include "engine/engine.h"
 #include "engine/stripe_locks.h"
 #include "engine/string_arena.h"
+#include "engine/value_hash.h"
 #include "engine/value_index.h"
 
 namespace idrecon {
 namespace engine_detail {
-
-inline std::uint64_t DefaultValueHash(std::string_view s) { return std::hash<std::string_view>{}(s); }
 
 // Value stripes use the high half of the hash; shards' hash maps use it all.
 inline std::uint64_t StripeKey(std::uint64_t hash) { return hash >> 32; }
@@ -35,7 +34,7 @@ class Engine::Impl {
       : restore_threads_(o.restore_threads == 0 ? 1 : o.restore_threads),
         clock_(o.clock),
         sink_(o.sink),
-        hash_(o.value_hash ? o.value_hash : &engine_detail::DefaultValueHash),
+        hash_(o.value_hash != nullptr ? ValueHasher(o.value_hash) : ValueHasher()),
         value_locks_(o.lock_stripes),
         cluster_locks_(o.lock_stripes),
         email_index_(value_locks_.size()),
@@ -149,7 +148,7 @@ class Engine::Impl {
   const unsigned restore_threads_;
   Clock* const clock_;
   ChangeSink* const sink_;
-  std::uint64_t (*const hash_)(std::string_view);
+  const ValueHasher hash_;  // keyed per engine unless a test injects one
 
   mutable StripeLocks value_locks_;
   mutable StripeLocks cluster_locks_;

@@ -4,8 +4,15 @@
 // it. To stay compact it is keyed by a 64-bit hash of the value, not by the
 // bytes: a hit is confirmed by comparing the bytes the contact holds. Two
 // different values with the same hash never merge: the first one owns the
-// hash slot, later ones live in a small overflow map keyed by their bytes.
+// hash slot, later ones live in an overflow map keyed by their bytes.
 // Invariant: every value in overflow_ has a hash that is also a key of main_.
+//
+// With the engine's keyed hash (value_hash.h) a collision is a 2^-64 event,
+// but the overflow map is an ordered tree all the same, probed by the
+// value's bytes without a copy: if collisions ever pile up (a weak injected
+// hash, a key that leaked), each probe and insert stays O(log k) in the k
+// collided values of the shard, never O(k), and it hashes nothing that an
+// attacker could aim at.
 //
 // Thread-safety: none. The engine guards each shard with its value-lock
 // stripe, and every access to a shard holds that stripe's mutex.
@@ -14,9 +21,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
@@ -51,7 +58,7 @@ class ValueIndex {
   // holds `value` (0: none). Precondition for InsertCollided: it returned 0.
   ContactId FindCollided(std::string_view value) const {
     if (overflow_.empty()) return 0;
-    auto o = overflow_.find(std::string(value));
+    auto o = overflow_.find(value);
     return o == overflow_.end() ? 0 : o->second;
   }
   void InsertCollided(std::string_view value, ContactId id) { overflow_.emplace(std::string(value), id); }
@@ -72,7 +79,7 @@ class ValueIndex {
   boost::unordered_flat_map<std::uint64_t, ContactId, PassThroughHash, std::equal_to<std::uint64_t>,
                             LargePageAllocator<std::pair<const std::uint64_t, ContactId>>>
       main_;
-  std::unordered_map<std::string, ContactId> overflow_;
+  std::map<std::string, ContactId, std::less<>> overflow_;  // std::less<>: find by string_view
 };
 
 }  // namespace idrecon

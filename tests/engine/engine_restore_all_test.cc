@@ -27,10 +27,10 @@ std::uint64_t SeedFromEnvOr(std::uint64_t fallback) {
   return s ? std::strtoull(s, nullptr, 10) : fallback;
 }
 
-std::uint64_t DefaultHash(std::string_view s) { return std::hash<std::string_view>{}(s); }
+std::uint64_t StdHash(std::string_view s) { return std::hash<std::string_view>{}(s); }
 // Only 4096 distinct hashes, spread over the top bits: many collisions,
 // spread over many of RestoreAll's partitions.
-std::uint64_t TopBitsHash(std::string_view s) { return (DefaultHash(s) >> 52) << 52; }
+std::uint64_t TopBitsHash(std::string_view s) { return (StdHash(s) >> 52) << 52; }
 // Every value of one length collides: everything in one partition.
 std::uint64_t LengthHash(std::string_view s) { return s.size(); }
 
@@ -223,8 +223,9 @@ TEST_P(EngineRestoreAllTest, BuildsWhatRestoreContactBuilds) {
 
 INSTANTIATE_TEST_SUITE_P(
     Shapes, EngineRestoreAllTest,
-    ::testing::Values(Params{"default_hash_two_threads", 8000, 8000, &DefaultHash, 16, 2},
-                      Params{"default_hash_one_stripe", 8000, 8000, &DefaultHash, 1, 2},
+    ::testing::Values(Params{"default_hash_two_threads", 8000, 8000, nullptr, 16, 2},
+                      Params{"default_hash_one_stripe", 8000, 8000, nullptr, 1, 2},
+                      Params{"std_hash", 8000, 8000, &StdHash, 16, 2},
                       Params{"top_bits_collisions", 8000, 8000, &TopBitsHash, 16, 2},
                       Params{"length_collisions_one_thread", 3000, 3000, &LengthHash, 4, 1}),
     [](const ::testing::TestParamInfo<Params>& param_info) { return std::string(param_info.param.name); });
