@@ -128,6 +128,11 @@ class Engine {
   // request would change something and query.allow_changes is false.
   // Nothing changes on any error. *out is overwritten; reusing one outcome
   // across calls keeps its vectors' capacity (no allocation per call).
+  // Out of memory it throws std::bad_alloc, and the engine still holds
+  // exactly the changes its sink received: none of this request's when the
+  // failure came before them (every allocation a change needs is made
+  // before the first reaches the sink), or all of them when it came while
+  // building *out afterwards (as if the answer were lost on the way).
   Status Identify(const IdentifyQuery& query, IdentifyOutcome* out);
 
   // SPEC §3 GET /contacts/{id}. NotFound for an id never assigned, and for a
@@ -138,7 +143,8 @@ class Engine {
   // order, each exactly as the engine once produced it: a create must carry
   // the next id, links must name current roots. Anything else is Corruption
   // and changes nothing. Does not call the sink. Not thread-safe: recovery
-  // calls it before any other thread uses the engine.
+  // calls it before any other thread uses the engine. Out of memory it
+  // throws std::bad_alloc and changes nothing, so the change may be retried.
   Status Apply(const Change& change);
 
   // Loading a snapshot (recovery, rebuild): call RestoreContact for every
@@ -159,8 +165,8 @@ class Engine {
   // for millions of rows: the value index is built in hash order from
   // sorted (hash, id) pairs, so its inserts walk the tables sequentially
   // instead of taking a cache miss each, and cache misses that remain are
-  // prefetched. Uses Options::restore_threads threads. On error the engine
-  // is left partly restored and must be discarded.
+  // prefetched. Uses Options::restore_threads threads. On error (and on
+  // std::bad_alloc) the engine is left partly restored and must be discarded.
   Status RestoreAll(const RowSource& rows);
   // Sizes the value index for about `contacts` more contacts, so a bulk
   // load does not rehash as it goes (a hint; any count stays correct).

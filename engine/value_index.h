@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <string>
@@ -43,10 +44,31 @@ class ValueIndex {
     return FindCollided(value);
   }
 
-  // Precondition: Find(value, hash) returned 0.
-  void Insert(std::string_view value, std::uint64_t hash, ContactId id) {
-    auto [it, inserted] = main_.try_emplace(hash, id);
-    if (!inserted) overflow_.emplace(std::string(value), id);
+  // Does now every allocation that Insert(value, hash, ·) will need: room
+  // in the table for one more hash, or, when `hash` is already owned (a
+  // collision), the overflow entry, built ahead with the value's bytes.
+  // Throws std::bad_alloc with the index unchanged (a rehash that fails
+  // keeps the old table). Precondition: Find(value, hash) returned 0.
+  void PrepareInsert(std::string_view value, std::uint64_t hash) {
+    // The table's own growth step (size + size/61 + 1: see boost's
+    // unchecked_emplace_with_rehash), taken early.
+    if (main_.size() >= main_.max_load()) main_.reserve(main_.size() + main_.size() / 61 + 1);
+    if (main_.contains(hash)) {
+      Overflow one;
+      one.emplace(std::string(value), 0);
+      spare_ = one.extract(one.begin());
+    }
+  }
+
+  // Cannot fail. Precondition: PrepareInsert(value, hash) was the last
+  // call that changed this shard (the caller holds the shard's lock across
+  // both), and Find(value, hash) returned 0.
+  void Insert(std::string_view value, std::uint64_t hash, ContactId id) noexcept {
+    auto [it, inserted] = main_.try_emplace(hash, id);  // size < max_load: no rehash
+    if (inserted) return;
+    if (spare_.empty() || spare_.key() != value) std::abort();  // not prepared: stop rather than lose the value
+    spare_.mapped() = id;
+    overflow_.insert(std::move(spare_));  // links the node; allocates nothing
   }
 
   // Bulk restore (Engine::RestoreAll), called per hash in ascending id
@@ -79,7 +101,9 @@ class ValueIndex {
   boost::unordered_flat_map<std::uint64_t, ContactId, PassThroughHash, std::equal_to<std::uint64_t>,
                             LargePageAllocator<std::pair<const std::uint64_t, ContactId>>>
       main_;
-  std::map<std::string, ContactId, std::less<>> overflow_;  // std::less<>: find by string_view
+  using Overflow = std::map<std::string, ContactId, std::less<>>;  // std::less<>: find by string_view
+  Overflow overflow_;
+  Overflow::node_type spare_;  // PrepareInsert's entry for the next collided Insert
 };
 
 }  // namespace idrecon

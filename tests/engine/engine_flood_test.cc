@@ -31,27 +31,6 @@ struct FloodParams {
 
 class EngineFloodTest : public ::testing::TestWithParam<FloodParams> {};
 
-class SnapshotRows : public RowSource {
- public:
-  explicit SnapshotRows(const Engine& engine) {
-    engine.ForEachContact([&](const ContactRow& r) {
-      rows_.push_back(r);
-      strings_.emplace_back(r.email);
-      strings_.emplace_back(r.phone);
-    });
-    for (std::size_t i = 0; i < rows_.size(); ++i) {
-      rows_[i].email = strings_[2 * i];
-      rows_[i].phone = strings_[2 * i + 1];
-    }
-  }
-  std::size_t count() const override { return rows_.size(); }
-  void Read(ContactId id, ContactRow* row) const override { *row = rows_[id - 1]; }
-
- private:
-  std::vector<ContactRow> rows_;
-  std::vector<std::string> strings_;
-};
-
 // Each flood value i is contact i's email; contacts 2j and 2j+1 also share
 // phone j, so each pair is one cluster.
 void ExpectFloodAnswers(Engine& engine, const std::vector<std::string>& flood) {
@@ -87,21 +66,15 @@ TEST_P(EngineFloodTest, CollidingValuesStayApartAndRestore) {
   EXPECT_EQ(out.cluster.primary_id, 11u);
   EXPECT_EQ(out.cluster.secondary_ids, (std::vector<ContactId>{12, 21, 22}));
 
-  const SnapshotRows rows(engine);
+  const std::vector<testing::OwnedRow> rows = testing::Rows(engine);
   ManualClock clock2(1000);
   Engine::Options options{&clock2, nullptr, 16, GetParam().hash};
   options.restore_threads = 2;
   Engine restored(options);
-  ASSERT_TRUE(restored.RestoreAll(rows).ok());
+  ASSERT_TRUE(restored.RestoreAll(testing::VectorRows(rows)).ok());
   restored.FinishRestore(engine.last_seq());
   EXPECT_EQ(restored.cluster_count(), engine.cluster_count());
-  for (ContactId id = 1; id <= engine.contact_count(); ++id) {
-    ContactRow a, b;
-    ASSERT_TRUE(engine.GetContact(id, &a).ok());
-    ASSERT_TRUE(restored.GetContact(id, &b).ok());
-    ASSERT_EQ(a.email, b.email) << id;
-    ASSERT_EQ(a.linked_id, b.linked_id) << id;
-  }
+  ASSERT_EQ(testing::Rows(restored), rows);
   IdentifyOutcome x, y;
   for (std::size_t i = 0; i < kValues; i += 7) {
     ASSERT_TRUE(engine.Identify({flood[i], ""}, &x).ok());

@@ -21,6 +21,10 @@ namespace idrecon {
 namespace {
 
 using testing::Own;
+using testing::OwnedRow;
+using testing::Rows;
+using testing::VectorRows;
+using testing::View;
 
 std::uint64_t SeedFromEnvOr(std::uint64_t fallback) {
   const char* s = std::getenv("IDRECON_SEED");
@@ -33,53 +37,6 @@ std::uint64_t StdHash(std::string_view s) { return std::hash<std::string_view>{}
 std::uint64_t TopBitsHash(std::string_view s) { return (StdHash(s) >> 52) << 52; }
 // Every value of one length collides: everything in one partition.
 std::uint64_t LengthHash(std::string_view s) { return s.size(); }
-
-struct OwnedRow {
-  ContactId id = 0;
-  std::string email, phone;
-  ContactId linked_id = 0;
-  Millis created_at = 0, updated_at = 0;
-  std::optional<Millis> deleted_at;
-
-  bool operator==(const OwnedRow&) const = default;
-};
-
-std::ostream& operator<<(std::ostream& os, const OwnedRow& r) {
-  return os << "{" << r.id << " " << r.email << " " << r.phone << " ->" << r.linked_id << " " << r.created_at << "/"
-            << r.updated_at << (r.deleted_at ? " deleted" : "") << "}";
-}
-
-ContactRow View(const OwnedRow& r) {
-  ContactRow row;
-  row.id = r.id;
-  row.email = r.email;
-  row.phone = r.phone;
-  row.linked_id = r.linked_id;
-  row.is_primary = r.linked_id == 0;
-  row.created_at = r.created_at;
-  row.updated_at = r.updated_at;
-  row.deleted_at = r.deleted_at;
-  return row;
-}
-
-std::vector<OwnedRow> Rows(const Engine& engine) {
-  std::vector<OwnedRow> rows;
-  engine.ForEachContact([&](const ContactRow& r) {
-    rows.push_back({r.id, std::string(r.email), std::string(r.phone), r.linked_id, r.created_at, r.updated_at,
-                    r.deleted_at});
-  });
-  return rows;
-}
-
-class VectorRows : public RowSource {
- public:
-  explicit VectorRows(const std::vector<OwnedRow>& rows) : rows_(rows) {}
-  std::size_t count() const override { return rows_.size(); }
-  void Read(ContactId id, ContactRow* row) const override { *row = View(rows_.at(id - 1)); }
-
- private:
-  const std::vector<OwnedRow>& rows_;
-};
 
 std::string Email(int k) { return "user" + std::to_string(k) + "@example.com"; }
 std::string Phone(int k) { return "+1555" + std::to_string(k); }
