@@ -33,6 +33,18 @@
 // the "Scattered" ones repeat Lookup and LookupZipf on a 1M index built in
 // rounds (member k of every cluster in round k), so that, as in a shop whose
 // customers come back over time, a cluster's members are not adjacent.
+// Hash flooding:
+//   HashValue/<hash>   ns to hash one value (the Lookup emails, ~24 bytes,
+//                      and 36-byte flood values alternately) with std::hash
+//                      or the engine's keyed hash (engine/value_hash.h)
+//   Flood/<hash>/<k>   an engine already holding k emails that all share one
+//                      std::hash (tests/engine/std_hash_collisions.h), then
+//                      each op a request with one more such email (a new
+//                      contact), as a flooding client sends them. <hash> is
+//                      std_hash (the fixed-seed hash injected through
+//                      Options::value_hash: every value in one overflow map
+//                      and one lock stripe) or keyed (the default); keyed
+//                      must stay flat as k grows.
 // The whole run takes ~1–2 minutes (most of it building 10M contacts).
 #include <benchmark/benchmark.h>
 
@@ -53,6 +65,8 @@
 #include "bench/value_names.h"
 #include "engine/clock.h"
 #include "engine/engine.h"
+#include "engine/value_hash.h"
+#include "tests/engine/std_hash_collisions.h"
 
 namespace {
 
@@ -343,11 +357,66 @@ void RegisterOps(const char* size, int which, const std::vector<int>& threads,
   }
 }
 
+std::uint64_t StdHash(std::string_view s) { return std::hash<std::string_view>{}(s); }
+
+void BM_HashValue(benchmark::State& state, bool keyed) {
+  const idrecon::ValueHasher hasher = keyed ? idrecon::ValueHasher() : idrecon::ValueHasher(&StdHash);
+  const std::vector<std::string> flood = idrecon::testing::StdHashCollisions(512);
+  std::vector<std::string> values;
+  for (std::uint64_t i = 0; i < 1024; ++i) values.push_back(i % 2 ? flood[i / 2] : std::string(Email(i, 0).view()));
+  std::uint64_t sum = 0;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    sum += hasher(values[i++ & 1023]);
+  }
+  benchmark::DoNotOptimize(sum);
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Flood(benchmark::State& state, bool keyed, std::size_t present) {
+  const std::vector<std::string> flood =
+      idrecon::testing::StdHashCollisions(present + static_cast<std::size_t>(state.max_iterations));
+  Engine::Options options;
+  options.clock = &idrecon::SystemClock::Instance();
+  options.value_hash = keyed ? nullptr : &StdHash;
+  Engine engine(options);
+  IdentifyOutcome out;
+  for (std::size_t i = 0; i < present; ++i) {
+    if (!engine.Identify({flood[i], ""}, &out).ok()) std::abort();
+  }
+  Latencies lat;
+  lat.ns.reserve(static_cast<std::size_t>(state.max_iterations));
+  std::size_t next = present;
+  for (auto _ : state) {
+    Timed(lat, [&] {
+      if (!engine.Identify({flood[next++], ""}, &out).ok() || !out.created_contact) std::abort();
+    });
+  }
+  state.SetItemsProcessed(state.iterations());
+  lat.Report(state);
+}
+
+void RegisterFlood() {
+  for (bool keyed : {false, true}) {
+    const std::string hash = keyed ? "keyed" : "std_hash";
+    benchmark::RegisterBenchmark(("HashValue/" + hash).c_str(), [keyed](benchmark::State& s) { BM_HashValue(s, keyed); })
+        ->Unit(benchmark::kNanosecond);
+    for (std::size_t k : {1000, 10000, 30000}) {
+      benchmark::RegisterBenchmark(("Flood/" + hash + "/" + std::to_string(k)).c_str(),
+                                   [keyed, k](benchmark::State& s) { BM_Flood(s, keyed, k); })
+          ->Iterations(1000)
+          ->UseRealTime()
+          ->Unit(benchmark::kNanosecond);
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  RegisterFlood();  // small engines of their own, first: they take a few seconds
   // Registration order is run order: each index is built before its ops.
   benchmark::RegisterBenchmark("Build/1M", [](benchmark::State& s) { BM_Build(s, "1M", 0, 1000000, 1024); })
       ->Iterations(1)->Unit(benchmark::kMillisecond);

@@ -8,6 +8,15 @@
 // Thread-safety: ChangeSink::Append is called with the engine's sequencer lock
 // held, so calls never overlap and arrive in strictly increasing seq order.
 // An implementation must be quick (queue the record, never wait on I/O).
+//
+// Append must not throw. When it is called the engine has committed to the
+// change (it applies it in memory right after), so a sink that cannot queue
+// a change (out of memory, a full queue) must turn that into an error of
+// its own that it keeps and reports (for a log: a sticky error that refuses
+// every later change and fails every wait for durability), never into an
+// exception. The engine calls Append from noexcept code, so an exception
+// that escapes anyway ends the process (std::terminate) instead of letting
+// the log and the engine disagree.
 #pragma once
 
 #include <cstdint>

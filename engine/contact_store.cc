@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <new>
 #include <type_traits>
 
@@ -49,17 +50,22 @@ void ContactStore::Prefault(ContactId begin, ContactId end) const {
   }
 }
 
-ContactId ContactStore::Allocate(Contact** slot) {
+void ContactStore::ReserveNext() {
   const ContactId id = allocated_end_;
   if (id == std::numeric_limits<ContactId>::max()) throw std::bad_alloc();
   const std::size_t chunk = id >> kChunkShift;
-  if (chunks_[chunk].load(std::memory_order_relaxed) == nullptr) {
-    // Raw memory: pages are touched (and, from the second chunk on, backed
-    // by huge pages) only as slots are used.
-    chunks_[chunk].store(static_cast<Contact*>(AllocateLarge(kChunkBytes, chunk > 0)), std::memory_order_release);
-  }
+  if (chunks_[chunk].load(std::memory_order_relaxed) != nullptr) return;
+  // Raw memory: pages are touched (and, from the second chunk on, backed
+  // by huge pages) only as slots are used.
+  chunks_[chunk].store(static_cast<Contact*>(AllocateLarge(kChunkBytes, chunk > 0)), std::memory_order_release);
+}
+
+ContactId ContactStore::Allocate(Contact** slot) noexcept {
+  const ContactId id = allocated_end_;
+  Contact* chunk = chunks_[id >> kChunkShift].load(std::memory_order_relaxed);
+  if (chunk == nullptr) std::abort();  // a caller skipped ReserveNext: stop before writing anywhere
   ++allocated_end_;
-  *slot = new (&chunks_[chunk].load(std::memory_order_relaxed)[id & (kChunkSize - 1)]) Contact();
+  *slot = new (&chunk[id & (kChunkSize - 1)]) Contact();
   return id;
 }
 

@@ -11,7 +11,7 @@
 //   - following `next` from any member visits every member of its cluster
 //     exactly once and returns to the start.
 //
-// Thread-safety: Allocate is serialised by the caller (the engine's
+// Thread-safety: ReserveNext, ReserveIds and Allocate are serialised by the caller (the engine's
 // sequencer) and publishes the slot with a release store of the count;
 // Get(id) for id < count() may run concurrently with it. The fields of a
 // published contact follow the rules written beside them.
@@ -66,9 +66,15 @@ class ContactStore {
   ContactStore(const ContactStore&) = delete;
   ContactStore& operator=(const ContactStore&) = delete;
 
+  // Makes sure the next id's slot exists (allocating its chunk), so that
+  // the next Allocate cannot fail. Throws std::bad_alloc when the chunk
+  // cannot be had or the ids have run out; nothing changes then.
+  // Serialised like Allocate.
+  void ReserveNext();
   // Returns a fresh slot (all fields default) and its id. The slot becomes
-  // visible to Get/count only after Publish(id). Serialised by the caller.
-  ContactId Allocate(Contact** slot);
+  // visible to Get/count only after Publish(id). Precondition: ReserveNext
+  // or ReserveIds made room for it. Serialised by the caller.
+  ContactId Allocate(Contact** slot) noexcept;
   void Publish(ContactId id) { next_id_.store(id + 1, std::memory_order_release); }
 
   // Allocates now the chunks that ids below `end` will use (serialised like

@@ -21,6 +21,13 @@
 // cluster) hold a common lock across their whole effect, including their
 // sequencer section; requests that share neither commute. So the seq order is
 // a valid serial order, and it is the order the sink sees.
+//
+// Allocation failure: every allocation a change needs (index room, under
+// the value stripes; the contact slot and the arena bytes, first thing in
+// the sequencer) is made before the first change reaches the sink, and
+// what follows cannot fail, so a std::bad_alloc leaves the engine and the
+// log as they were. The sink must not throw either (change.h); it is
+// called from noexcept code (AppendToSink).
 #include "engine/engine.h"
 
 #include <algorithm>
@@ -47,13 +54,15 @@ Status ChangesRefused() { return Status::Unavailable("this request would change 
 }  // namespace
 
 ContactId Engine::Impl::CreateContactLockedWithSink(const Value& email, const Value& phone, ContactId primary,
-                                                    Millis now, std::uint32_t flags, Seq* seq, ChangeSink* sink) {
+                                                    Millis now, std::uint32_t flags, Seq* seq,
+                                                    ChangeSink* sink) noexcept {
+  // ReserveContactLocked made room for the slot and the bytes.
   Contact* c = nullptr;
   const ContactId id = store_.Allocate(&c);
   c->created_at = now;
   c->updated_at = now;
-  c->email = email.known != 0 ? email.known : arena_.Append(email.bytes);
-  c->phone = phone.known != 0 ? phone.known : arena_.Append(phone.bytes);
+  c->email = email.known != 0 ? email.known : arena_.AppendReserved(email.bytes);
+  c->phone = phone.known != 0 ? phone.known : arena_.AppendReserved(phone.bytes);
   c->flags = flags;
   c->next = id;  // a list of one; a secondary is spliced in by the caller
   *seq = ++last_seq_;
@@ -69,12 +78,12 @@ ContactId Engine::Impl::CreateContactLockedWithSink(const Value& email, const Va
     ch.at = now;
     ch.email = email.bytes;
     ch.phone = phone.bytes;
-    sink->Append(ch);
+    AppendToSink(sink, ch);
   }
   return id;
 }
 
-void Engine::Impl::MergeLocked(ContactId survivor, ContactId demoted, Millis now, Seq seq) {
+void Engine::Impl::MergeLocked(ContactId survivor, ContactId demoted, Millis now, Seq seq) noexcept {
   // Every member of the demoted cluster now links to the survivor: its
   // linkedId changed, so its updatedAt is stamped (SPEC §1). Pointing each
   // straight at the survivor keeps every tree one level deep.
@@ -166,15 +175,16 @@ Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) 
     // Nothing known: a new primary. Nobody can reach it through the index
     // before we insert its values (we hold their stripes), and GetContact
     // sees it only fully built (published under the sequencer).
+    PrepareIndexInserts(email, email_is_new, phone, phone_is_new);
     ContactId id;
     Seq seq;
     {
       std::lock_guard<std::mutex> seq_lock(seq_mu_);
+      ReserveContactLocked(email, phone);  // the last step that can fail
       id = CreateContactLocked(email, phone, 0, NowLocked(), new_flags, &seq);
     }
     clusters_.fetch_add(1, std::memory_order_relaxed);
-    if (email_is_new) email_index_[email.stripe].Insert(email.bytes, email.hash, id);
-    if (phone_is_new) phone_index_[phone.stripe].Insert(phone.bytes, phone.hash, id);
+    InsertValues(email, email_is_new, phone, phone_is_new, id);
     const Contact& c = store_.Get(id);
     out->cluster.primary_id = id;
     if (!email.bytes.empty()) out->cluster.emails.push_back(arena_.View(c.email));
@@ -207,11 +217,14 @@ Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) 
   if (!query.allow_changes && (demoted != 0 || create)) return ChangesRefused();
 
   if (demoted != 0 || create) {
+    // (Never both: a merge needs both values known, a create a new one.)
+    if (create) PrepareIndexInserts(email, email_is_new, phone, phone_is_new);
     Millis now;
     Seq demote_seq = 0, create_seq = 0;
     ContactId id = 0;
     {
       std::lock_guard<std::mutex> seq_lock(seq_mu_);
+      if (create) ReserveContactLocked(email, phone);  // the last step that can fail
       now = NowLocked();
       if (demoted != 0) {
         demote_seq = ++last_seq_;
@@ -222,7 +235,7 @@ Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) 
           ch.id = demoted;
           ch.linked_to = survivor;
           ch.at = now;
-          sink_->Append(ch);
+          AppendToSink(sink_, ch);
         }
       }
       if (create) id = CreateContactLocked(email, phone, survivor, now, new_flags, &create_seq);
@@ -236,8 +249,7 @@ Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) 
       Contact& c = store_.Get(id);
       std::swap(s.next, c.next);  // splice the one-element list in
       s.last_seq = std::max(s.last_seq, create_seq);
-      if (email_is_new) email_index_[email.stripe].Insert(email.bytes, email.hash, id);
-      if (phone_is_new) phone_index_[phone.stripe].Insert(phone.bytes, phone.hash, id);
+      InsertValues(email, email_is_new, phone, phone_is_new, id);
       out->created_contact = true;
     }
     out->first_change_seq = demote_seq != 0 ? demote_seq : create_seq;
@@ -324,10 +336,14 @@ Status Engine::Impl::Apply(const Change& change) {
   StripeGuard cluster_guard(cluster_locks_, ClusterStripe(change.linked_to), StripeLocks::kNone);
   const std::uint32_t flags = (email_is_new ? Contact::kFirstEmailCarrier : 0u) |
                               (phone_is_new ? Contact::kFirstPhoneCarrier : 0u);
+  // Everything that can fail first, as in Identify: a failed Apply changes
+  // nothing, and recovery may retry it.
+  PrepareIndexInserts(email, email_is_new, phone, phone_is_new);
   Seq seq = 0;
   ContactId id = 0;
   {
     std::lock_guard<std::mutex> seq_lock(seq_mu_);
+    ReserveContactLocked(email, phone);
     last_seq_ = change.seq - 1;  // CreateContactLockedWithSink takes the next one
     last_time_ = std::max(last_time_, change.at);
     id = CreateContactLockedWithSink(email, phone, change.linked_to, change.at, flags, &seq, nullptr);
@@ -339,8 +355,7 @@ Status Engine::Impl::Apply(const Change& change) {
     std::swap(s.next, store_.Get(id).next);
     s.last_seq = std::max(s.last_seq, seq);
   }
-  if (email_is_new) email_index_[email.stripe].Insert(email.bytes, email.hash, id);
-  if (phone_is_new) phone_index_[phone.stripe].Insert(phone.bytes, phone.hash, id);
+  InsertValues(email, email_is_new, phone, phone_is_new, id);
   return Status::Ok();
 }
 

@@ -108,8 +108,10 @@ class Engine {
     Clock* clock = nullptr;       // required; not owned
     ChangeSink* sink = nullptr;   // optional; not owned; called under the sequencer lock
     std::size_t lock_stripes = 1024;  // rounded up to a power of two
-    // Hash of a value's bytes for the index; nullptr = the default. Tests
-    // pass a deliberately weak one to force collisions.
+    // Hash of a value's bytes for the index; nullptr = the default, a keyed
+    // hash with a random key of this engine's own (engine/value_hash.h), so
+    // nobody can compute values that collide. Tests pass a deliberately weak
+    // one to force collisions.
     std::uint64_t (*value_hash)(std::string_view) = nullptr;
     // Threads RestoreAll may use (hashing rows, building the email and the
     // phone index side by side); 0 or 1 = the calling thread only.
@@ -126,6 +128,11 @@ class Engine {
   // request would change something and query.allow_changes is false.
   // Nothing changes on any error. *out is overwritten; reusing one outcome
   // across calls keeps its vectors' capacity (no allocation per call).
+  // Out of memory it throws std::bad_alloc, and the engine still holds
+  // exactly the changes its sink received: none of this request's when the
+  // failure came before them (every allocation a change needs is made
+  // before the first reaches the sink), or all of them when it came while
+  // building *out afterwards (as if the answer were lost on the way).
   Status Identify(const IdentifyQuery& query, IdentifyOutcome* out);
 
   // SPEC §3 GET /contacts/{id}. NotFound for an id never assigned, and for a
@@ -136,7 +143,8 @@ class Engine {
   // order, each exactly as the engine once produced it: a create must carry
   // the next id, links must name current roots. Anything else is Corruption
   // and changes nothing. Does not call the sink. Not thread-safe: recovery
-  // calls it before any other thread uses the engine.
+  // calls it before any other thread uses the engine. Out of memory it
+  // throws std::bad_alloc and changes nothing, so the change may be retried.
   Status Apply(const Change& change);
 
   // Loading a snapshot (recovery, rebuild): call RestoreContact for every
@@ -157,8 +165,8 @@ class Engine {
   // for millions of rows: the value index is built in hash order from
   // sorted (hash, id) pairs, so its inserts walk the tables sequentially
   // instead of taking a cache miss each, and cache misses that remain are
-  // prefetched. Uses Options::restore_threads threads. On error the engine
-  // is left partly restored and must be discarded.
+  // prefetched. Uses Options::restore_threads threads. On error (and on
+  // std::bad_alloc) the engine is left partly restored and must be discarded.
   Status RestoreAll(const RowSource& rows);
   // Sizes the value index for about `contacts` more contacts, so a bulk
   // load does not rehash as it goes (a hint; any count stays correct).

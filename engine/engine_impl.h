@@ -17,12 +17,11 @@
 #include "engine/engine.h"
 #include "engine/stripe_locks.h"
 #include "engine/string_arena.h"
+#include "engine/value_hash.h"
 #include "engine/value_index.h"
 
 namespace idrecon {
 namespace engine_detail {
-
-inline std::uint64_t DefaultValueHash(std::string_view s) { return std::hash<std::string_view>{}(s); }
 
 // Value stripes use the high half of the hash; shards' hash maps use it all.
 inline std::uint64_t StripeKey(std::uint64_t hash) { return hash >> 32; }
@@ -35,7 +34,7 @@ class Engine::Impl {
       : restore_threads_(o.restore_threads == 0 ? 1 : o.restore_threads),
         clock_(o.clock),
         sink_(o.sink),
-        hash_(o.value_hash ? o.value_hash : &engine_detail::DefaultValueHash),
+        hash_(o.value_hash != nullptr ? ValueHasher(o.value_hash) : ValueHasher()),
         value_locks_(o.lock_stripes),
         cluster_locks_(o.lock_stripes),
         email_index_(value_locks_.size()),
@@ -126,15 +125,39 @@ class Engine::Impl {
     return last_time_;
   }
 
-  // Under the sequencer: allocate, fill and publish a contact; log it.
+  // Making a contact is split so that everything that can fail comes
+  // before the first change reaches the sink (allocation failure must never
+  // leave the log and the engine disagreeing):
+  //   PrepareIndexInserts: under the values' stripes, before the sequencer;
+  //   ReserveContactLocked: under the sequencer, before any change;
+  //   CreateContactLocked: allocate, fill and publish the contact, log it;
+  //   InsertValues: after the sequencer, still under the values' stripes.
+  // The last two cannot fail.
+  void PrepareIndexInserts(const Value& email, bool email_is_new, const Value& phone, bool phone_is_new) {
+    if (email_is_new) email_index_[email.stripe].PrepareInsert(email.bytes, email.hash);
+    if (phone_is_new) phone_index_[phone.stripe].PrepareInsert(phone.bytes, phone.hash);
+  }
+  void ReserveContactLocked(const Value& email, const Value& phone) {
+    store_.ReserveNext();
+    arena_.Reserve((email.known != 0 ? 0 : email.bytes.size()) + (phone.known != 0 ? 0 : phone.bytes.size()));
+  }
   ContactId CreateContactLocked(const Value& email, const Value& phone, ContactId primary, Millis now,
-                                std::uint32_t flags, Seq* seq) {
+                                std::uint32_t flags, Seq* seq) noexcept {
     return CreateContactLockedWithSink(email, phone, primary, now, flags, seq, sink_);
   }
   ContactId CreateContactLockedWithSink(const Value& email, const Value& phone, ContactId primary, Millis now,
-                                        std::uint32_t flags, Seq* seq, ChangeSink* sink);
+                                        std::uint32_t flags, Seq* seq, ChangeSink* sink) noexcept;
+  // The engine has committed to `ch` when it logs it: a sink that throws
+  // (breaking its contract, change.h) ends the process here rather than
+  // leave the log and the engine disagreeing.
+  static void AppendToSink(ChangeSink* sink, const Change& ch) noexcept { sink->Append(ch); }
+  void InsertValues(const Value& email, bool email_is_new, const Value& phone, bool phone_is_new,
+                    ContactId id) noexcept {
+    if (email_is_new) email_index_[email.stripe].Insert(email.bytes, email.hash, id);
+    if (phone_is_new) phone_index_[phone.stripe].Insert(phone.bytes, phone.hash, id);
+  }
   // Under both roots' cluster locks: demoted's members join survivor's cluster.
-  void MergeLocked(ContactId survivor, ContactId demoted, Millis now, Seq seq);
+  void MergeLocked(ContactId survivor, ContactId demoted, Millis now, Seq seq) noexcept;
   // Under the root's cluster lock.
   void BuildView(ContactId root, ClusterView* view) const;
 
@@ -149,7 +172,7 @@ class Engine::Impl {
   const unsigned restore_threads_;
   Clock* const clock_;
   ChangeSink* const sink_;
-  std::uint64_t (*const hash_)(std::string_view);
+  const ValueHasher hash_;  // keyed per engine unless a test injects one
 
   mutable StripeLocks value_locks_;
   mutable StripeLocks cluster_locks_;

@@ -104,17 +104,19 @@ Status Engine::Impl::RestoreContact(const ContactRow& row) {
   StripeGuard value_guard(value_locks_, email.stripe, phone.stripe);
   const bool email_is_new = live && !email.bytes.empty() && FindInIndex(email_index_, email, true) == 0;
   const bool phone_is_new = live && !phone.bytes.empty() && FindInIndex(phone_index_, phone, false) == 0;
+  PrepareIndexInserts(email, email_is_new, phone, phone_is_new);  // what can fail first, as in Identify
   ContactId id;
   {
     std::lock_guard<std::mutex> seq_lock(seq_mu_);
+    ReserveContactLocked(email, phone);
     Contact* c = nullptr;
     id = store_.Allocate(&c);
     c->created_at = row.created_at;
     c->updated_at = row.updated_at;
     c->deleted_at = live ? Contact::kNotDeleted : *row.deleted_at;
     c->deleted_link = live ? 0 : row.linked_id;
-    c->email = email.known != 0 ? email.known : arena_.Append(email.bytes);
-    c->phone = phone.known != 0 ? phone.known : arena_.Append(phone.bytes);
+    c->email = email.known != 0 ? email.known : arena_.AppendReserved(email.bytes);
+    c->phone = phone.known != 0 ? phone.known : arena_.AppendReserved(phone.bytes);
     c->flags = (email_is_new ? Contact::kFirstEmailCarrier : 0u) | (phone_is_new ? Contact::kFirstPhoneCarrier : 0u);
     c->next = id;
     c->last_seq = 0;
@@ -123,8 +125,7 @@ Status Engine::Impl::RestoreContact(const ContactRow& row) {
     last_time_ = std::max({last_time_, row.created_at, row.updated_at});
   }
   if (live) clusters_.fetch_add(1, std::memory_order_relaxed);
-  if (email_is_new) email_index_[email.stripe].Insert(email.bytes, email.hash, id);
-  if (phone_is_new) phone_index_[phone.stripe].Insert(phone.bytes, phone.hash, id);
+  InsertValues(email, email_is_new, phone, phone_is_new, id);
   return Status::Ok();
 }
 

@@ -6,8 +6,11 @@
 
 namespace idrecon {
 
+bool (*g_fail_large_allocation_for_testing)() = nullptr;
+
 void* AllocateLarge(std::size_t bytes, bool huge_pages) {
   if (bytes < kHugePageBytes) return ::operator new(bytes);
+  if (g_fail_large_allocation_for_testing != nullptr && g_fail_large_allocation_for_testing()) throw std::bad_alloc();
   const std::size_t rounded = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
   void* p = std::aligned_alloc(kHugePageBytes, rounded);
   if (p == nullptr) throw std::bad_alloc();

@@ -19,6 +19,13 @@ namespace idrecon {
 
 inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 
+// Test-only: when set, AllocateLarge asks it before each allocation that
+// does not go through operator new (blocks of kHugePageBytes and more) and
+// throws std::bad_alloc when it answers true, so a test can fail the N-th
+// allocation of any kind. Null in production: one load and a branch per
+// multi-MiB allocation. Set it only while no other thread allocates.
+extern bool (*g_fail_large_allocation_for_testing)();
+
 // Throws std::bad_alloc like operator new. FreeLarge needs the same size.
 // `huge_pages` false: aligned the same, but no advice (a first chunk that a
 // small engine barely touches should not cost a whole 2 MiB page).

@@ -15,17 +15,19 @@ StringArena::~StringArena() {
   for (std::size_t i = 0; i < chunk_count_; ++i) FreeLarge(chunks_[i].load(std::memory_order_relaxed), kChunkBytes);
 }
 
-StringRef StringArena::Append(std::string_view s) {
+void StringArena::Reserve(std::size_t bytes) {
+  if (used_in_last_ + bytes <= kChunkBytes) return;
+  if (chunk_count_ == kMaxChunks) throw std::bad_alloc();
+  // Huge pages from the second chunk on (see large_pages.h). Nothing
+  // changes until the allocation has succeeded.
+  char* chunk = static_cast<char*>(AllocateLarge(kChunkBytes, chunk_count_ > 0));
+  chunks_[chunk_count_].store(chunk, std::memory_order_release);
+  ++chunk_count_;
+  used_in_last_ = 0;
+}
+
+StringRef StringArena::AppendReserved(std::string_view s) noexcept {
   if (s.empty()) return 0;
-  if (s.size() > kMaxStringBytes) s = s.substr(0, kMaxStringBytes);  // callers enforce far smaller limits
-  if (used_in_last_ + s.size() > kChunkBytes) {
-    if (chunk_count_ == kMaxChunks) throw std::bad_alloc();
-    // Huge pages from the second chunk on (see large_pages.h).
-    chunks_[chunk_count_].store(static_cast<char*>(AllocateLarge(kChunkBytes, chunk_count_ > 0)),
-                                std::memory_order_release);
-    ++chunk_count_;
-    used_in_last_ = 0;
-  }
   const std::uint64_t offset = (chunk_count_ - 1) * kChunkBytes + used_in_last_;
   std::memcpy(chunks_[chunk_count_ - 1].load(std::memory_order_relaxed) + used_in_last_, s.data(), s.size());
   used_in_last_ += s.size();

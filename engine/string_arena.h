@@ -4,7 +4,7 @@
 // while the arena lives, so a StringRef (and a string_view made from it) stays
 // valid forever. A string never spans two chunks.
 //
-// Thread-safety: Append must be serialised by the caller (the engine calls it
+// Thread-safety: Reserve and Append must be serialised by the caller (the engine calls it
 // under its sequencer lock). View may run concurrently with Append on any ref
 // the reader obtained through a synchronising operation (a lock or an
 // acquire load that happens after the Append that produced the ref).
@@ -32,8 +32,20 @@ class StringArena {
   StringArena(const StringArena&) = delete;
   StringArena& operator=(const StringArena&) = delete;
 
+  // Makes room for `bytes` (at most kChunkBytes) more bytes of strings, so
+  // that AppendReserved calls adding up to `bytes` fit. Throws
+  // std::bad_alloc when it needs a chunk and cannot have one; the arena is
+  // then as it was. A new chunk leaves the last one's tail unused.
+  void Reserve(std::size_t bytes);
   // Copies `s` (at most kMaxStringBytes) and returns its ref; empty → 0.
-  StringRef Append(std::string_view s);
+  StringRef Append(std::string_view s) {
+    if (s.size() > kMaxStringBytes) s = s.substr(0, kMaxStringBytes);  // callers enforce far smaller limits
+    Reserve(s.size());
+    return AppendReserved(s);
+  }
+  // Append without allocating. Precondition: s.size() <= kMaxStringBytes,
+  // and Reserve made room for it and for every AppendReserved since.
+  StringRef AppendReserved(std::string_view s) noexcept;
 
   std::string_view View(StringRef ref) const {
     const std::size_t len = ref & 0xFFFF;

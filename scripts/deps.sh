@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
-  libboost1.81-dev libsimdjson-dev liblmdb-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libboost1.81-dev libsimdjson-dev liblmdb-dev libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev
   sqlite3 postgresql
   python3 python3-jsonschema python3-yaml prometheus
   clang libclang-rt-14-dev

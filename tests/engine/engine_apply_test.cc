@@ -14,27 +14,6 @@ namespace {
 
 using testing::Own;
 
-// Records changes with owned copies of their strings.
-class CopyingSink : public ChangeSink {
- public:
-  struct Owned {
-    Change change;
-    std::string email, phone;
-  };
-  void Append(const Change& c) override { owned.push_back({c, std::string(c.email), std::string(c.phone)}); }
-  std::vector<Change> Changes() const {
-    std::vector<Change> out;
-    for (const auto& o : owned) {
-      Change c = o.change;
-      c.email = o.email;
-      c.phone = o.phone;
-      out.push_back(c);
-    }
-    return out;
-  }
-  std::vector<Owned> owned;
-};
-
 void ExpectSameState(const Engine& a, const Engine& b) {
   ASSERT_EQ(a.contact_count(), b.contact_count());
   ASSERT_EQ(a.cluster_count(), b.cluster_count());
@@ -56,7 +35,7 @@ TEST(EngineApplyTest, ReplayingChangesRebuildsTheSameState) {
   std::cout << "[ seed ] " << seed << "\n";
   std::mt19937_64 rng(seed);
   ManualClock clock(1000);
-  CopyingSink sink;
+  testing::RecordingSink sink;
   Engine live(Engine::Options{&clock, &sink, 16, nullptr});
   for (int i = 0; i < 3000; ++i) {
     clock.Advance(static_cast<Millis>(rng() % 3));

@@ -214,21 +214,9 @@ TEST_F(EngineTest, SequenceNumbersAndDependencies) {
   EXPECT_EQ(engine_.last_seq(), 3u);
 }
 
-// A sink that records every change; used to check what the log would see.
-class RecordingSink : public ChangeSink {
- public:
-  void Append(const Change& c) override {
-    changes.push_back(c);
-    emails.emplace_back(c.email);
-    phones.emplace_back(c.phone);
-  }
-  std::vector<Change> changes;
-  std::vector<std::string> emails, phones;
-};
-
 TEST(EngineSinkTest, EveryChangeReachesTheSinkInSeqOrder) {
   ManualClock clock(100);
-  RecordingSink sink;
+  testing::RecordingSink sink;
   Engine engine(Engine::Options{&clock, &sink, 8, nullptr});
   IdentifyOutcome out;
   ASSERT_TRUE(engine.Identify({"a@x", "1"}, &out).ok());
@@ -239,21 +227,21 @@ TEST(EngineSinkTest, EveryChangeReachesTheSinkInSeqOrder) {
   clock.Advance(5);
   ASSERT_TRUE(engine.Identify({"a@x", "2"}, &out).ok());  // demote 2 → 1
   ASSERT_TRUE(engine.Identify({"a@x", "1"}, &out).ok());  // nothing
-  ASSERT_EQ(sink.changes.size(), 4u);
-  for (std::size_t i = 0; i < sink.changes.size(); ++i) EXPECT_EQ(sink.changes[i].seq, i + 1);
-  const Change& c3 = sink.changes[2];
+  ASSERT_EQ(sink.size(), 4u);
+  for (std::size_t i = 0; i < sink.size(); ++i) EXPECT_EQ(sink.at(i).seq, i + 1);
+  const Change c3 = sink.at(2);
   EXPECT_EQ(c3.kind, Change::Kind::kCreateContact);
   EXPECT_EQ(c3.id, 3u);
   EXPECT_EQ(c3.linked_to, 1u);
   EXPECT_EQ(c3.at, 110);
-  EXPECT_EQ(sink.emails[2], "c@x");
-  EXPECT_EQ(sink.phones[2], "1");
-  const Change& d = sink.changes[3];
+  EXPECT_EQ(c3.email, "c@x");
+  EXPECT_EQ(c3.phone, "1");
+  const Change d = sink.at(3);
   EXPECT_EQ(d.kind, Change::Kind::kDemote);
   EXPECT_EQ(d.id, 2u);
   EXPECT_EQ(d.linked_to, 1u);
   EXPECT_EQ(d.at, 115);
-  EXPECT_EQ(sink.changes[0].linked_to, 0u);
+  EXPECT_EQ(sink.at(0).linked_to, 0u);
 }
 
 // Every value hashes alike: the index must still keep them apart.

@@ -29,5 +29,26 @@ TEST(StringArenaTest, ViewsStayValidAcrossChunks) {
   EXPECT_GT(arena.bytes_reserved(), StringArena::kChunkBytes * 2);
 }
 
+TEST(StringArenaTest, ReserveMakesRoomForTheAppendsThatFollow) {
+  StringArena arena;
+  arena.Reserve(0);
+  EXPECT_EQ(arena.bytes_reserved(), 0u) << "nothing to make room for";
+  // Fill the first chunk to 10 bytes short of its end.
+  const std::string filler(300, 'f');
+  while (arena.bytes_used() + filler.size() + 10 <= StringArena::kChunkBytes) arena.Append(filler);
+  arena.Append(std::string(StringArena::kChunkBytes - 10 - arena.bytes_used(), 'g'));
+  ASSERT_EQ(arena.bytes_reserved(), StringArena::kChunkBytes);
+  arena.Reserve(10);
+  EXPECT_EQ(arena.bytes_reserved(), StringArena::kChunkBytes) << "10 bytes still fit";
+  // 6 + 6 bytes do not: Reserve takes the next chunk, both appends land in it.
+  arena.Reserve(12);
+  EXPECT_EQ(arena.bytes_reserved(), 2 * StringArena::kChunkBytes);
+  const StringRef a = arena.AppendReserved("abcdef");
+  const StringRef b = arena.AppendReserved("ghijkl");
+  EXPECT_EQ(arena.View(a), "abcdef");
+  EXPECT_EQ(arena.View(b), "ghijkl");
+  EXPECT_EQ(arena.bytes_reserved(), 2 * StringArena::kChunkBytes);
+}
+
 }  // namespace
 }  // namespace idrecon
