@@ -1,5 +1,5 @@
 // Change: one mutation of the identity graph, as the engine hands it to the
-// log (SPEC §4: "a created contact, a demoted primary").
+// log (docs/api.md §4: "a created contact, a demoted primary").
 //
 // The engine assigns every change a sequence number, and ids and timestamps,
 // in one critical section, so seq order = id order = createdAt order, and

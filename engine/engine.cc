@@ -1,6 +1,6 @@
 // Engine implementation.
 //
-// Locking protocol (DESIGN.md, "the concurrency trap"):
+// Locking protocol (docs/architecture.md, "Concurrency"):
 //   1. Value stripes. A request first locks the stripes of its email and its
 //      phone (value_locks_, ascending order). The stripe of a value also
 //      guards that value's index shard, so "is this value known?" and "insert
@@ -85,7 +85,7 @@ ContactId Engine::Impl::CreateContactLockedWithSink(const Value& email, const Va
 
 void Engine::Impl::MergeLocked(ContactId survivor, ContactId demoted, Millis now, Seq seq) noexcept {
   // Every member of the demoted cluster now links to the survivor: its
-  // linkedId changed, so its updatedAt is stamped (SPEC §1). Pointing each
+  // linkedId changed, so its updatedAt is stamped (docs/api.md §1). Pointing each
   // straight at the survivor keeps every tree one level deep.
   ContactId m = demoted;
   do {
@@ -120,7 +120,7 @@ void Engine::Impl::BuildView(ContactId root, ClusterView* view) const {
   view->secondary_ids.clear();
   if (!primary_email.empty()) view->emails.push_back(primary_email);
   if (!primary_phone.empty()) view->phone_numbers.push_back(primary_phone);
-  // Every contact with a given value is in this cluster (SPEC §1 inv. 4), so
+  // Every contact with a given value is in this cluster (docs/api.md §1 inv. 4), so
   // the first carrier flag marks each distinct value exactly once.
   for (ContactId id : members) {
     const Contact& c = store_.Get(id);

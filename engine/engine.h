@@ -1,6 +1,6 @@
-// Engine: the identity graph in memory, and SPEC §2's /identify semantics.
+// Engine: the identity graph in memory, and docs/api.md §2's /identify semantics.
 //
-// Contract (SPEC §1–§2): Identify(email, phone) finds the live contacts that
+// Contract (docs/api.md §1–§2): Identify(email, phone) finds the live contacts that
 // carry either value, merges the (at most two) clusters they belong to so the
 // older primary survives, creates a contact when the request brings a value no
 // live contact has, and returns the whole resulting cluster. Every call behaves
@@ -32,7 +32,7 @@
 
 namespace idrecon {
 
-// SPEC §2 limits on one value, in bytes, after trimming.
+// docs/api.md §2 limits on one value, in bytes, after trimming.
 inline constexpr std::size_t kMaxEmailBytes = 320;
 inline constexpr std::size_t kMaxPhoneBytes = 64;
 
@@ -46,7 +46,7 @@ struct IdentifyQuery {
   bool allow_changes = true;
 };
 
-// A cluster as /identify shows it (SPEC §2 response rules already applied).
+// A cluster as /identify shows it (docs/api.md §2 response rules already applied).
 struct ClusterView {
   ContactId primary_id = 0;
   std::vector<std::string_view> emails;         // primary's first, then by first carrier id
@@ -65,7 +65,7 @@ struct IdentifyOutcome {
   bool merged = false;           // two clusters were joined
 };
 
-// One contact as SPEC §1 defines the row. Empty string_view = null.
+// One contact as docs/api.md §1 defines the row. Empty string_view = null.
 //
 // A deleted row (deleted_at set) takes no part in matching; its linked_id and
 // is_primary are what it had when it was deleted (shown, never followed).
@@ -123,7 +123,7 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // SPEC §2. InvalidArgument (message for a person) when both values are
+  // docs/api.md §2. InvalidArgument (message for a person) when both values are
   // absent after trimming or one exceeds its limit; Unavailable when the
   // request would change something and query.allow_changes is false.
   // Nothing changes on any error. *out is overwritten; reusing one outcome
@@ -135,7 +135,7 @@ class Engine {
   // building *out afterwards (as if the answer were lost on the way).
   Status Identify(const IdentifyQuery& query, IdentifyOutcome* out);
 
-  // SPEC §3 GET /contacts/{id}. NotFound for an id never assigned, and for a
+  // docs/api.md §3 GET /contacts/{id}. NotFound for an id never assigned, and for a
   // vacant id (see ContactRow).
   Status GetContact(ContactId id, ContactRow* out) const;
 
@@ -189,7 +189,7 @@ class Engine {
   std::unique_ptr<Impl> impl_;
 };
 
-// Trims leading and trailing ASCII space, tab, CR and LF (SPEC §2).
+// Trims leading and trailing ASCII space, tab, CR and LF (docs/api.md §2).
 std::string_view TrimAsciiWhitespace(std::string_view s);
 
 }  // namespace idrecon

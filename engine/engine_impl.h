@@ -113,7 +113,7 @@ class Engine::Impl {
     return root == 0 ? StripeLocks::kNone : cluster_locks_.StripeOf(root);
   }
 
-  // True when `a` is older than `b` (SPEC §1: createdAt, then id).
+  // True when `a` is older than `b` (docs/api.md §1: createdAt, then id).
   bool Older(ContactId a, ContactId b) const {
     const Millis ta = store_.Get(a).created_at, tb = store_.Get(b).created_at;
     return ta != tb ? ta < tb : a < b;

@@ -1,4 +1,4 @@
-// Timestamps in SPEC §1's text form: UTC, ISO 8601 with milliseconds,
+// Timestamps in docs/api.md §1's text form: UTC, ISO 8601 with milliseconds,
 // "2026-11-22T01:20:19.123Z". Pure functions; thread-safe.
 #pragma once
 

@@ -1,5 +1,5 @@
 // Fuzz target: a sequence of engine operations decoded from the input, each
-// /identify answer compared with tests/engine/reference_model.h (SPEC §2
+// /identify answer compared with tests/engine/reference_model.h (docs/api.md §2
 // written plainly), then the whole state compared row by row, and the two
 // recovery paths checked against it: replaying every Change through Apply()
 // into a fresh engine, and a snapshot (EncodeSnapshot → LoadSnapshotBytes).

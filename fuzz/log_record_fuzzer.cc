@@ -6,7 +6,7 @@
 // exercises the field checks behind it.
 //
 // Properties: DecodeLogValue never crashes and returns Ok or Corruption; a
-// decoded record obeys log_format.md (id ≥ 1, values within SPEC §2's
+// decoded record obeys log_format.md (id ≥ 1, values within docs/api.md §2's
 // limits, a create has a value, a demote names another contact) and encodes
 // back to exactly the same bytes; the key round-trips too.
 #include <cstddef>

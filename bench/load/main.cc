@@ -23,7 +23,7 @@
 // The run is bounded: it ends --duration seconds after the warm-up, and is
 // cut off 10 s after that whatever the server does.
 //
-// Every 200 is checked (response_check.h): valid JSON of the SPEC §2 shape,
+// Every 200 is checked (response_check.h): valid JSON of the docs/api.md §2 shape,
 // containing the request's email and phone (--check shape skips the last
 // part, for the null server's fixed body). Only loopback targets are allowed.
 #include <sched.h>

@@ -1,5 +1,5 @@
 // Hammers one engine from several threads over small value pools, then checks
-// SPEC §1's invariants and that the final state equals a serial replay of the
+// docs/api.md §1's invariants and that the final state equals a serial replay of the
 // mutating requests in the engine's commit (seq) order. The seed is printed;
 // rerun one with IDRECON_SEED=<seed>.
 #include <gtest/gtest.h>
@@ -95,7 +95,7 @@ void CheckLinearizable(std::size_t stripes) {
       for (int i = 0; i < kRequestsPerThread; ++i) {
         Recorded r;
         // Small pools so the same new value often arrives on two threads at
-        // once with different known partners (the trap DESIGN.md describes).
+        // once with different known partners (the trap docs/architecture.md describes).
         if (rng() % 4 != 0) r.email = "e" + std::to_string(rng() % 150);
         if (rng() % 4 != 0 || r.email.empty()) r.phone = "p" + std::to_string(rng() % 150);
         Status s = engine.Identify({r.email, r.phone}, &r.outcome);

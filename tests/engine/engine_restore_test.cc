@@ -1,4 +1,4 @@
-// RestoreContact/RestoreLink for imported data (issue 4): deleted rows keep
+// RestoreContact/RestoreLink for imported data: deleted rows keep
 // the linkedId they had, vacant ids hold a place, and a primary may have a
 // larger id than its secondaries when it is older.
 #include <gtest/gtest.h>

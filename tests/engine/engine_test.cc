@@ -1,4 +1,4 @@
-// Engine behaviour against SPEC §1–§2, one scenario a test.
+// Engine behaviour against docs/api.md §1–§2, one scenario a test.
 #include "engine/engine.h"
 
 #include <gtest/gtest.h>

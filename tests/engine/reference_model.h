@@ -1,4 +1,4 @@
-// ReferenceModel: SPEC §1–§2 written as plainly as possible, with no index,
+// ReferenceModel: docs/api.md §1–§2 written as plainly as possible, with no index,
 // no union-find and no concern for speed: a list of rows scanned on every
 // request. The randomized tests compare the engine against it.
 #pragma once
