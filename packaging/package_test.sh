@@ -23,7 +23,9 @@ echo "built $(basename "$deb")"
 dpkg -i "$deb" >/dev/null
 
 for f in /usr/bin/idrecon-server /lib/systemd/system/idrecon.service /etc/default/idrecon \
-         /usr/share/doc/idrecon/README.md /usr/share/doc/idrecon/openapi.yaml; do
+         /usr/share/doc/idrecon/README.md /usr/share/doc/idrecon/openapi.yaml \
+         /usr/share/doc/idrecon/docs/api.md /usr/share/doc/idrecon/docs/durability.md \
+         /usr/share/doc/idrecon/persistence/log_format.md; do
   [[ -f $f ]] || { echo "missing after install: $f"; exit 1; }
 done
 for d in DynamicUser=yes StateDirectory=idrecon ProtectSystem=strict NoNewPrivileges=yes; do
