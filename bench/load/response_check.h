@@ -1,4 +1,4 @@
-// CheckIdentifyResponse: is a 200 body a well-formed SPEC §2 /identify answer
+// CheckIdentifyResponse: is a 200 body a well-formed docs/api.md §2 /identify answer
 // that contains the request's values?
 //
 // Shape: a JSON object with a "contact" object holding primaryContatctId and
