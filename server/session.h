@@ -4,8 +4,9 @@
 // Contract (the per-connection half of server/http_server.h):
 //   - Each request is read with a fresh Beast parser carrying the header
 //     and body limits. The first byte of a request must arrive within
-//     idle_timeout; from then on the header within header_timeout, and each
-//     read of the body within header_timeout again. A write gets idle_timeout.
+//     idle_timeout; from then on the header within header_timeout, and
+//     the body within header_timeout again. Writing a response gets
+//     idle_timeout.
 //   - One request at a time: the next one is not read before the response to
 //     this one is written, so pipelined requests (which wait in the socket or
 //     in the read buffer) are answered in order.
