@@ -29,7 +29,7 @@ struct HttpResponse {
   std::string body;
   std::string allow;  // the Allow header (405 only); empty = no header
   // The response shows state that changes up to this seq shaped; it may
-  // leave only once they are durable (SPEC §4). 0: nothing to wait for.
+  // leave only once they are durable (docs/api.md §4). 0: nothing to wait for.
   Seq durable_after = 0;
   // Which endpoint answered, for metrics: "identify", "contacts", "health",
   // "metrics" or "other". Always a string literal.

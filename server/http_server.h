@@ -6,7 +6,8 @@
 //     cannot be resolved and IOError when the socket cannot be bound.
 //   - Run() serves on `threads` I/O threads (the calling thread is one of
 //     them) until Stop() or Shutdown() ends it or, with stop_on_signals,
-//     until SIGINT or SIGTERM starts a Shutdown(). It returns once every I/O thread has finished.
+//     until SIGINT or SIGTERM starts a Shutdown(). It returns once every I/O
+//     thread has finished.
 //   - Stop() is safe from any thread and before, during or after Run(); it is
 //     abrupt: connections are dropped, in-flight requests get no response.
 // Per connection: keep-alive; requests are served one at a time in arrival
@@ -17,29 +18,32 @@
 // (after a short drain, so the client can read the response). A connection
 // idle for idle_timeout between requests is closed without a response; once a
 // request's first byte arrived, its header must be complete within
-// header_timeout (a client trickling headers is cut off), and so must each
-// read of its body. Requests are read one at a time, so at most one request
-// per connection is in the server at once (pipelined ones wait in the
-// socket); after max_requests_per_connection the connection is closed.
-// Beyond max_connections, a new connection gets a 503 and is closed. "Expect: 100-continue" is
-// honoured; a HEAD request gets the headers of its GET response only. Every response carries Server, Content-Type and Content-Length.
+// header_timeout (a client trickling headers is cut off), and then its body
+// within header_timeout again. Requests are read one at a time, so at most
+// one request per connection is in the server at once (pipelined ones wait
+// in the socket); after max_requests_per_connection the connection is
+// closed. Beyond max_connections, a new connection gets a 503 and is closed.
+// "Expect: 100-continue" is honoured; a HEAD request gets the headers of its
+// GET response only. Every response carries Server, Content-Type and
+// Content-Length.
 //
 // A 200 that depends on changes not yet durable (HttpResponse::durable_after)
 // is parked with the context's Durability and sent when the commit lands, or
 // replaced by a 503 if the commit failed; the I/O thread moves on meanwhile.
+//
+// The listener is http_server.cc; one connection is a Session (session.h).
 //
 // Thread-safety: Start() and Run() are called by one owning thread; Stop()
 // and Shutdown() from anywhere. The ServiceContext must outlive the HttpServer.
 #pragma once
 
 #include <chrono>
-#include <string_view>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
-
-#include <functional>
+#include <string_view>
 
 #include "engine/status.h"
 #include "server/http_message.h"
@@ -81,7 +85,7 @@ class HttpServer {
  public:
   // Serves Route(request, context), holding responses for context.log.
   HttpServer(HttpServerOptions options, ServiceContext& context);
-  // Serves `handler` (e.g. bench/'s null server); `durability` may be null,
+  // Serves `handler` (e.g. the null server, null_server_main.cc); `durability` may be null,
   // else responses wait for it as above. It must outlive the server.
   HttpServer(HttpServerOptions options, RequestHandler handler, Durability* durability);
   ~HttpServer();

@@ -7,6 +7,7 @@
 
 #include "bench/load/histogram.h"
 #include "bench/load/response_check.h"
+#include "bench/load/settings.h"
 #include "bench/load/workload.h"
 
 namespace idrecon::load {
@@ -167,6 +168,23 @@ TEST(CheckIdentifyResponse, RejectsBadShapes) {
   EXPECT_EQ(CheckIdentifyResponse(R"({"contact":{"primaryContatctId":1,"primaryContactId":1,"emails":[]}})", "", "",
                                   false),
             CheckResult::kBadShape);
+}
+
+TEST(ParseTarget, HostAndPortOfAnHttpUrl) {
+  std::string host, port;
+  ASSERT_TRUE(ParseTarget("http://127.0.0.1:8080", &host, &port));
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, "8080");
+  ASSERT_TRUE(ParseTarget("http://localhost:80/identify", &host, &port));
+  EXPECT_EQ(host, "localhost");
+  EXPECT_EQ(port, "80");
+  ASSERT_TRUE(ParseTarget("http://[::1]:9000", &host, &port));
+  EXPECT_EQ(host, "::1");
+  EXPECT_EQ(port, "9000");
+  for (const char* bad : {"127.0.0.1:80", "https://127.0.0.1:80", "http://127.0.0.1", "http://:80", "http://[::1]",
+                          "http://[::1]9000", "http://127.0.0.1:"}) {
+    EXPECT_FALSE(ParseTarget(bad, &host, &port)) << bad;
+  }
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Proves SPEC §4's crash promise end to end, on the real idrecon-server
+// Proves docs/api.md §4's crash promise end to end, on the real idrecon-server
 // binary: over several rounds on one data directory, concurrent keep-alive
 // clients drive /identify (values from small pools, so clusters merge, also
 // across rounds) and GET /contacts while the server is killed with SIGKILL at
@@ -10,7 +10,7 @@
 //     cluster, every row read back after an earlier restart) still has the
 //     same email, phone and createdAt (no id reused) and is still in the
 //     cluster it was in;
-//   - SPEC §1's invariants hold over all contacts (GET /contacts/1.. until
+//   - docs/api.md §1's invariants hold over all contacts (GET /contacts/1.. until
 //     404), and /identify for every stored value returns the cluster the
 //     rows describe (the recovered index agrees with the recovered rows).
 // Rounds use different --snapshot-every settings, so recovery from a snapshot
@@ -33,9 +33,12 @@
 #include <vector>
 
 #include "tests/server/durability_support.h"
-#include "tests/server/test_server.h"
+#include "testing/process.h"
+#include "testing/seed.h"
+#include "testing/server_process.h"
+#include "testing/temp_dir.h"
 
-namespace idrecon::test {
+namespace idrecon::testing {
 namespace {
 
 constexpr int kLoadRounds = 8;
@@ -120,4 +123,4 @@ TEST(ServerCrashTest, AcknowledgedDataSurvivesSigkillOverRounds) {
 }
 
 }  // namespace
-}  // namespace idrecon::test
+}  // namespace idrecon::testing

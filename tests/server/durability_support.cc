@@ -10,9 +10,7 @@
 #include <tuple>
 #include <utility>
 
-#include "tests/server/test_server.h"
-
-namespace idrecon::test {
+namespace idrecon::testing {
 namespace {
 
 namespace dom = simdjson::dom;
@@ -146,7 +144,7 @@ bool ParseContactBody(std::string_view body, ContactJson* out, std::string* erro
   if (!Parse(body, &doc, error)) return false;
   dom::object row;
   if (doc.get_object().get(row) != simdjson::SUCCESS || row.size() != 8) {
-    *error = "not an object with exactly the eight fields of SPEC §1: " + std::string(body);
+    *error = "not an object with exactly the eight fields of docs/api.md §1: " + std::string(body);
     return false;
   }
   dom::element linked;
@@ -672,4 +670,4 @@ std::string FormatProblems(const std::vector<std::string>& problems, std::size_t
   return text;
 }
 
-}  // namespace idrecon::test
+}  // namespace idrecon::testing

@@ -1,7 +1,7 @@
 // Shared pieces of the server durability tests (crash, disk-full, shutdown):
 // parsing the JSON the server sends, a randomized /identify load client that
 // records every acknowledged (200) response, reading back every contact, and
-// the checks that what was acknowledged is still there and SPEC §1 holds.
+// the checks that what was acknowledged is still there and docs/api.md §1 holds.
 //
 // Checks return a list of problems (empty = fine) rather than asserting, so
 // the tests decide how to report them and this library needs no GoogleTest.
@@ -21,9 +21,9 @@
 #include <thread>
 #include <vector>
 
-#include "tests/server/test_server.h"
+#include "testing/http_client.h"
 
-namespace idrecon::test {
+namespace idrecon::testing {
 
 // The "contact" object of a 200 from POST /identify.
 struct IdentifyBody {
@@ -33,7 +33,7 @@ struct IdentifyBody {
   std::vector<std::uint32_t> secondaries;
 };
 
-// A GET /contacts/{id} row (SPEC §3).
+// A GET /contacts/{id} row (docs/api.md §3).
 struct ContactJson {
   std::uint32_t id = 0;
   std::optional<std::string> phone;
@@ -162,7 +162,7 @@ class LoadDriver {
 bool FetchAllContacts(std::uint16_t port, unsigned connections, std::vector<ContactJson>* out,
                       std::vector<std::string>* problems, std::string* error);
 
-// SPEC §1 over a complete table (contacts[i].id == i + 1).
+// docs/api.md §1 over a complete table (contacts[i].id == i + 1).
 std::vector<std::string> CheckInvariants(const std::vector<ContactJson>& contacts);
 
 // Every acknowledged identify's primary, secondaries, emails and phones are
@@ -185,4 +185,4 @@ std::vector<std::string> VerifyServer(std::uint16_t port, const History& history
 // At most `limit` problems, one per line, with a count of the rest.
 std::string FormatProblems(const std::vector<std::string>& problems, std::size_t limit = 20);
 
-}  // namespace idrecon::test
+}  // namespace idrecon::testing

@@ -1,4 +1,4 @@
-// Hostile clients against the real idrecon-server (issue 7, item 2).
+// Hostile clients against the real idrecon-server.
 //
 // Each test starts the server binary with small limits (header timeout 2 s,
 // idle timeout 3 s, 300 connections), starts a well-behaved client on its
@@ -48,21 +48,16 @@
 #include <utility>
 #include <vector>
 
-#include "tests/server/test_server.h"
+#include "testing/http_client.h"
+#include "testing/process.h"
+#include "testing/server_process.h"
+#include "testing/temp_dir.h"
 
-namespace idrecon {
+namespace idrecon::testing {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using test::Clock;
-using test::Connection;
-using test::Get;
-using test::kExitTimeout;
-using test::kIoTimeout;
-using test::Post;
-using test::Response;
-using test::ServerProcess;
 
 // ---------------------------------------------------------------------------
 // Limits and tolerances
@@ -85,7 +80,7 @@ constexpr std::size_t kMaxConnections = 300;
 constexpr std::size_t kMaxBodyBytes = 16384;
 constexpr auto kHeaderTimeout = seconds(kHeaderTimeoutSeconds);
 constexpr auto kIdleTimeout = seconds(kIdleTimeoutSeconds);
-// The server's lingering close after an error response (http_server.cc).
+// The server's lingering close after an error response (server/session.h).
 constexpr auto kDrainTimeout = seconds(2);
 // How late past a timeout a close may come (scheduling on a loaded 2-core machine).
 constexpr auto kSlack = kSanitized ? milliseconds(3000) : milliseconds(1500);
@@ -98,7 +93,7 @@ constexpr auto kMaxLatency = kSanitized ? milliseconds(2000) : milliseconds(1000
 // TableEnvironment) quarantine add tens of MiB of churn that is not growth.
 constexpr std::uint64_t kRssBound = std::uint64_t{kSanitized ? 128 : 64} << 20;
 
-// The SPEC §2 worked example, seeded into every server: two clusters.
+// The docs/api.md §2 worked example, seeded into every server: two clusters.
 constexpr std::string_view kSeed[] = {
     R"({"email":"lorraine@hillvalley.edu","phoneNumber":"123456"})",
     R"({"email":"mcfly@hillvalley.edu","phoneNumber":"123456"})",
@@ -211,35 +206,6 @@ class TableEnvironment : public ::testing::Environment {
 // A raw, non-blocking client socket: attackers need to send without reading,
 // read without sending, half-close, and watch many sockets at once.
 
-// Takes one complete response off the front of `buffer` (Content-Length
-// framing, which is all the server sends). nullopt: not complete yet.
-std::optional<Response> TakeResponse(std::string* buffer) {
-  const std::size_t header_end = buffer->find("\r\n\r\n");
-  if (header_end == std::string::npos) return std::nullopt;
-  Response response;
-  std::string_view head(buffer->data(), header_end);
-  std::size_t line_end = head.find("\r\n");
-  response.status_line = std::string(head.substr(0, line_end));
-  response.status = response.status_line.size() >= 12 ? std::atoi(response.status_line.c_str() + 9) : -1;
-  while (line_end != std::string_view::npos) {
-    head.remove_prefix(line_end + 2);
-    line_end = head.find("\r\n");
-    const std::string_view line = head.substr(0, line_end);
-    const std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string name(line.substr(0, colon));
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    response.headers[name] = std::string(value);
-  }
-  const std::size_t length = std::strtoul(response.Header("content-length").c_str(), nullptr, 10);
-  if (buffer->size() < header_end + 4 + length) return std::nullopt;
-  response.body = buffer->substr(header_end + 4, length);
-  buffer->erase(0, header_end + 4 + length);
-  return response;
-}
-
 enum class ReadState { kOpen, kEof, kReset };
 
 class RawSocket {
@@ -283,7 +249,7 @@ class RawSocket {
       pollfd pfd{fd, POLLOUT, 0};
       int error = 0;
       socklen_t length = sizeof error;
-      if (::poll(&pfd, 1, test::MillisLeft(deadline)) <= 0 ||
+      if (::poll(&pfd, 1, MillisLeft(deadline)) <= 0 ||
           ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error != 0) {
         s.Close();
       }
@@ -311,7 +277,7 @@ class RawSocket {
       data.remove_prefix(static_cast<std::size_t>(n));
       if (data.empty()) break;
       pollfd pfd{fd_, POLLOUT, 0};
-      if (::poll(&pfd, 1, test::MillisLeft(deadline)) <= 0) return false;
+      if (::poll(&pfd, 1, MillisLeft(deadline)) <= 0) return false;
     }
     return true;
   }
@@ -341,7 +307,7 @@ class RawSocket {
     while (true) {
       if (std::optional<Response> r = TakeResponse(&buffer_)) return r;
       pollfd pfd{fd_, POLLIN, 0};
-      if (::poll(&pfd, 1, test::MillisLeft(deadline)) <= 0) return std::nullopt;
+      if (::poll(&pfd, 1, MillisLeft(deadline)) <= 0) return std::nullopt;
       if (ReadAvailable() != ReadState::kOpen) {
         return TakeResponse(&buffer_);
       }
@@ -354,7 +320,7 @@ class RawSocket {
     while (true) {
       if (ReadAvailable() != ReadState::kOpen) return true;
       pollfd pfd{fd_, POLLIN | POLLRDHUP, 0};
-      if (::poll(&pfd, 1, test::MillisLeft(deadline)) <= 0) return false;
+      if (::poll(&pfd, 1, MillisLeft(deadline)) <= 0) return false;
     }
   }
 
@@ -530,7 +496,7 @@ class HostileClientsTest : public ::testing::Test {
       low.rlim_cur = ServerFdLimit();
       ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
     }
-    const bool started = server_.Start(test::ServerArgs(data_dir_.path(),
+    const bool started = server_.Start(ServerArgs(data_dir_.path(),
                                                {"--header-timeout-seconds", std::to_string(kHeaderTimeoutSeconds),
                                                 "--idle-timeout-seconds", std::to_string(kIdleTimeoutSeconds),
                                                 "--max-connections", std::to_string(kMaxConnections),
@@ -539,7 +505,7 @@ class HostileClientsTest : public ::testing::Test {
     ::setrlimit(RLIMIT_NOFILE, &saved);
     ASSERT_TRUE(started) << error;
     port_ = server_.port();
-    test::Client client(port_);
+    Client client(port_);
     for (std::string_view body : kSeed) {
       const std::optional<Response> r = client.PostJson("/identify", body);
       ASSERT_TRUE(r && r->status == 200) << Describe(r);
@@ -559,7 +525,7 @@ class HostileClientsTest : public ::testing::Test {
     const std::optional<int> status = server_.WaitForExit(kExitTimeout);
     ASSERT_TRUE(status.has_value()) << "idrecon-server did not exit within the timeout after SIGTERM";
     EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
-        << "idrecon-server " << test::DescribeWaitStatus(*status) << "; stderr:\n"
+        << "idrecon-server " << DescribeWaitStatus(*status) << "; stderr:\n"
         << server_.StderrText();
   }
 
@@ -594,7 +560,7 @@ class HostileClientsTest : public ::testing::Test {
   void ExpectHealthy() {
     ASSERT_FALSE(server_.WaitForExit(milliseconds(0)).has_value()) << "the server died; stderr:\n"
                                                                    << server_.StderrText();
-    test::Client client(port_);
+    Client client(port_);
     std::optional<Response> r = client.GetPath("/health");
     ASSERT_TRUE(r) << "no answer to GET /health after the attack";
     EXPECT_EQ(r->status, 200);
@@ -609,7 +575,7 @@ class HostileClientsTest : public ::testing::Test {
 
   static Clock::time_point In(Clock::duration d) { return Clock::now() + d; }
 
-  test::TempDir data_dir_{"idrecon-hostile"};
+  TempDir data_dir_{"idrecon-hostile"};
   ServerProcess server_;
   std::uint16_t port_ = 0;
   std::vector<std::string> contact_bodies_;  // GET /contacts/1..4
@@ -823,7 +789,7 @@ TEST_F(HostileClientsTest, ThousandsOfIdleConnectionsAreRefusedOverTheLimit) {
   // Once the flood is gone, new connections are served again (EndAttack
   // checks one more).
   {
-    test::Client fresh(port_);
+    Client fresh(port_);
     const std::optional<Response> r = fresh.PostJson("/identify", kLookupA);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->body, kClusterA);
@@ -1498,4 +1464,4 @@ TEST_F(HostileClientsTest, HalfClosedSocketsStillGetTheirAnswers) {
 }
 
 }  // namespace
-}  // namespace idrecon
+}  // namespace idrecon::testing

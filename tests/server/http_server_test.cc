@@ -12,21 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "tests/server/test_server.h"
+#include "testing/http_client.h"
+#include "testing/server_process.h"
 
-namespace idrecon {
+namespace idrecon::testing {
 namespace {
 
 using std::chrono::milliseconds;
-using test::Clock;
-using test::Connection;
-using test::Get;
-using test::kExitTimeout;
-using test::kIoTimeout;
-using test::kStartTimeout;
-using test::Post;
-using test::Response;
-using test::ServerProcess;
 
 constexpr std::string_view kRow1 = R"({"email":"lorraine@hillvalley.edu","phoneNumber":"123456"})";
 constexpr std::string_view kRow1Response =
@@ -60,6 +52,15 @@ class HttpServerTest : public ::testing::Test {
     ASSERT_TRUE(status.has_value()) << "idrecon-server did not exit after SIGTERM";
     ASSERT_TRUE(WIFEXITED(*status)) << "wait status " << *status;
     EXPECT_EQ(WEXITSTATUS(*status), 0);
+  }
+
+  // A new connection gets GET /health answered with 200.
+  void ExpectServesNewConnections() const {
+    Connection c(port_);
+    ASSERT_TRUE(c.Send(Get("/health")));
+    const std::optional<Response> r = c.ReadResponse();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
   }
 
   static void ExpectJsonHeaders(const Response& r) {
@@ -179,12 +180,7 @@ TEST_F(HttpServerTest, OversizedBodyGets413AndClose) {
   EXPECT_EQ(r->body, R"({"error":"request body is larger than 16384 bytes"})");
   EXPECT_TRUE(c.WaitForClose(kIoTimeout));
 
-  // The server is unharmed.
-  Connection next(port_);
-  ASSERT_TRUE(next.Send(Get("/health")));
-  const std::optional<Response> health = next.ReadResponse();
-  ASSERT_TRUE(health);
-  EXPECT_EQ(health->status, 200);
+  ExpectServesNewConnections();  // the server is unharmed
 }
 
 TEST_F(HttpServerTest, OversizedChunkedBodyGets413) {
@@ -306,11 +302,7 @@ TEST_F(HttpServerTest, ClientDisconnectMidRequestDoesNotHurtTheServer) {
     Connection c(port_);
     ASSERT_TRUE(c.Send("POST /identify HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n\r\n{\"em"));
   }  // closed with the body unfinished
-  Connection c(port_);
-  ASSERT_TRUE(c.Send(Get("/health")));
-  const std::optional<Response> r = c.ReadResponse();
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 200);
+  ExpectServesNewConnections();
 }
 
 // No server is started: these run the binary for its exit status alone.
@@ -341,4 +333,4 @@ TEST(HttpServerCommandLineTest, HelpExitsZeroAndBadFlagExitsTwo) {
 }
 
 }  // namespace
-}  // namespace idrecon
+}  // namespace idrecon::testing

@@ -2,7 +2,7 @@
 """Operating checks against the real idrecon-server binary.
 
 Proves, against live responses:
-  * every status SPEC.md names (200 400 401 404 405 413 431 503) has a body and
+  * every status docs/api.md names (200 400 401 404 405 413 431 503) has a body and
     headers that match openapi.yaml (schemas validated with JSON Schema 2020-12);
   * GET /metrics passes `promtool check metrics` and counts what was served;
   * bearer auth: 401 without/with a wrong token, /health stays open; the

@@ -1,8 +1,8 @@
-// Proves the graceful-stop and data-directory promises of issue 3 (items 7,
-// 8) on the real binary:
+// Proves the graceful-stop and data-directory promises (docs/api.md §4,
+// docs/durability.md) on the real binary:
 //   - SIGTERM while several clients are sending: the server exits 0 within a
 //     few seconds, and after a restart every acknowledged response is still
-//     there (same checks as the crash test) and SPEC §1 holds;
+//     there (same checks as the crash test) and docs/api.md §1 holds;
 //   - a second server on a data directory in use is refused (exit 1, a
 //     message saying "in use") and the first one keeps serving; once the
 //     first has stopped the directory can be used again;
@@ -21,9 +21,12 @@
 #include <vector>
 
 #include "tests/server/durability_support.h"
-#include "tests/server/test_server.h"
+#include "testing/process.h"
+#include "testing/seed.h"
+#include "testing/server_process.h"
+#include "testing/temp_dir.h"
 
-namespace idrecon::test {
+namespace idrecon::testing {
 namespace {
 
 constexpr unsigned kClients = 4;
@@ -128,7 +131,7 @@ TEST(ServerShutdownTest, SecondServerOnTheSameDataDirIsRefused) {
   ExpectCleanExit(third);
 }
 
-// The worked example of SPEC §2: 4 contacts in 2 clusters, 5 changes.
+// The worked example of docs/api.md §2: 4 contacts in 2 clusters, 5 changes.
 const std::vector<std::string> kWorkedExample = {
     R"({"email":"lorraine@hillvalley.edu","phoneNumber":"123456"})",
     R"({"email":"mcfly@hillvalley.edu","phoneNumber":"123456"})",
@@ -202,4 +205,4 @@ INSTANTIATE_TEST_SUITE_P(Snapshots, ServerRestartTest, ::testing::Values("off", 
                          });
 
 }  // namespace
-}  // namespace idrecon::test
+}  // namespace idrecon::testing

@@ -1,4 +1,4 @@
-// Storage faults against the real server (issue 7, "Faults"):
+// Storage faults against the real server:
 //   - the disk fills up under the log (a small tmpfs): 503 and /health 503,
 //     nothing acknowledged lost, a clean restart once space is back;
 //   - the disk fills up under the snapshots only: the server keeps serving
@@ -25,9 +25,12 @@
 #include <thread>
 
 #include "tests/server/durability_support.h"
-#include "tests/server/test_server.h"
+#include "testing/process.h"
+#include "testing/seed.h"
+#include "testing/server_process.h"
+#include "testing/temp_dir.h"
 
-namespace idrecon::test {
+namespace idrecon::testing {
 namespace {
 
 namespace fs = std::filesystem;
@@ -327,8 +330,7 @@ TEST(StorageFaultsTest, TheServersFilesArePrivateWhateverTheUmask) {
 TEST(StorageFaultsTest, SigkillWhileSnapshottingLosesNothing) {
   TempDir tmp("idrecon-fault");
   const std::string data = tmp.path() + "/data";
-  const char* env = std::getenv("IDRECON_SEED");
-  const std::uint64_t seed = env ? std::strtoull(env, nullptr, 10) : std::random_device{}();
+  const std::uint64_t seed = TestSeed();
   std::cout << "[ seed ] IDRECON_SEED=" << seed << "\n";
   std::mt19937_64 rng(seed);
   History history;
@@ -364,4 +366,4 @@ TEST(StorageFaultsTest, SigkillWhileSnapshottingLosesNothing) {
 }
 
 }  // namespace
-}  // namespace idrecon::test
+}  // namespace idrecon::testing

@@ -1,4 +1,4 @@
-// A real PostgreSQL 15 round trip (issue 4): a throwaway cluster (initdb in a
+// A real PostgreSQL 15 round trip: a throwaway cluster (initdb in a
 // temp dir as an unprivileged user, a free port on 127.0.0.1), the
 // `contacts` table as Sequelize creates it, `\copy` out, import, export,
 // `\copy` back into a second table, compare. The cluster is stopped and its
@@ -14,8 +14,8 @@
 
 #include <filesystem>
 
+#include "testing/process.h"
 #include "testing/temp_dir.h"
-#include "tool_process.h"
 
 namespace idrecon::testing {
 namespace {

@@ -1,20 +1,25 @@
 // idrecon-tool as a user runs it: the real binary on real data directories,
 // a real SQLite database, and the real idrecon-server serving the result.
+#include <sys/wait.h>
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <random>
+#include <string>
 
 #include "persistence/crc32c.h"
+#include "testing/http_client.h"
+#include "testing/process.h"
+#include "testing/server_process.h"
 #include "testing/temp_dir.h"
-#include "tool_process.h"
 
 namespace idrecon::testing {
 namespace {
 
 const std::string kTool = IDRECON_TOOL_PATH;
-const std::string kServer = IDRECON_SERVER_PATH;
 
 CommandResult Tool(std::vector<std::string> args) {
   args.insert(args.begin(), kTool);
@@ -289,12 +294,18 @@ TEST(ToolSqliteTest, ImportedDatabaseIsServedAsSpecSays) {
   }
   EXPECT_EQ(Tool({"verify", "--data-dir", d}).exit_code, 0);
 
-  ServerProcess server(kServer, d);
-  ASSERT_TRUE(server.ready()) << server.error();
+  ServerProcess server;
+  std::string error;
+  ASSERT_TRUE(server.Start(ServerArgs(d, {"--sync", "nosync", "--snapshot-every", "off"}), &error)) << error;
+  Client client(server.port());
   auto identify = [&](const std::string& body) {
-    HttpResponse resp = server.Post("/identify", body);
-    EXPECT_EQ(resp.status, 200) << body << " → " << resp.body;
-    return resp.body;
+    const std::optional<Response> resp = client.PostJson("/identify", body);
+    if (!resp) {
+      ADD_FAILURE() << body << " → no answer";
+      return std::string();
+    }
+    EXPECT_EQ(resp->status, 200) << body << " → " << resp->body;
+    return resp->body;
   };
   EXPECT_EQ(identify(R"({"email":"c@x"})"), Cluster(1, {"a@x", "b@x", "c@x"}, {"111", "333"}, {2, 3}));
   EXPECT_EQ(identify(R"({"phoneNumber":"444"})"), Cluster(4, {"d@x", "e@x"}, {"444"}, {5}));
@@ -307,15 +318,19 @@ TEST(ToolSqliteTest, ImportedDatabaseIsServedAsSpecSays) {
   // Imported timestamps decide merges: cluster 4 (Apr 4) is older than 8 (Apr 7).
   EXPECT_EQ(identify(R"({"email":"d@x","phoneNumber":"777"})"),
             Cluster(4, {"d@x", "e@x", "g@x", "h@x"}, {"444", "777", "888"}, {5, 7, 8}));
-  HttpResponse vacant = server.Get("/contacts/14");
-  EXPECT_EQ(vacant.status, 404);
-  HttpResponse deleted = server.Get("/contacts/13");
-  EXPECT_EQ(deleted.status, 200);
-  EXPECT_EQ(deleted.body,
+  const std::optional<Response> vacant = client.GetPath("/contacts/14");
+  ASSERT_TRUE(vacant);
+  EXPECT_EQ(vacant->status, 404);
+  const std::optional<Response> deleted = client.GetPath("/contacts/13");
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(deleted->status, 200);
+  EXPECT_EQ(deleted->body,
             R"({"id":13,"phoneNumber":"111","email":"gone@x","linkedId":1,"linkPrecedence":"secondary",)"
             R"("createdAt":"2023-04-12T10:00:00.000Z","updatedAt":"2023-04-12T10:00:00.000Z",)"
             R"("deletedAt":"2023-05-01T00:00:00.000Z"})");
-  EXPECT_EQ(server.Stop(), 0);
+  const std::optional<int> status = server.Terminate();
+  ASSERT_TRUE(status) << "idrecon-server did not exit after SIGTERM";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << DescribeWaitStatus(*status);
 
   // What the server added is exported too, and SQLite loads the export back.
   r = Tool({"export", "--data-dir", d, "--csv", "--out", dir.path() + "/back.csv"});

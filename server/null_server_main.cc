@@ -1,8 +1,9 @@
-// idrecon-null-server: idrecon-server's HTTP stack (HttpServer: Beast,
-// keep-alive, the same parser limits and response path) answering every
-// request with a fixed /identify-shaped 200 body and no engine, no JSON
-// parsing, no log. It measures the HTTP ceiling of this machine, the
-// denominator of bench/run.sh's ratios.
+// idrecon-null-server: the HTTP ceiling — the same transport as
+// idrecon-server (HttpServer: listener, sessions, keep-alive, the same parser
+// limits and response path) with a fixed /identify-shaped 200 body and no
+// engine, no JSON parsing, no log. bench/run.sh measures it as the
+// denominator of its ratios (bench/README.md). It lives in server/ because it
+// is the server's transport; bench/ only runs it.
 //
 //   idrecon-null-server [--host H] [--port P] [--threads N]
 //
