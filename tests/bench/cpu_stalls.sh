@@ -15,13 +15,14 @@ check_nested() {
         if (lost > 100 || g500 > g100 || g1 > g500 || g5 > g1) { print "FAIL: inconsistent: " $0; exit 1 }}' <<<"$1"
 }
 check_nested "$out"
-# --fsync-dir: the same lines plus the sync loop's rate; an unwritable directory is an error.
+# --fsync-dir: the same lines plus the sync loop's rate (0 is possible: on a busy disk one fdatasync
+# can outlast the 0.3 s run); an unwritable directory is an error.
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 out=$("$BIN/idrecon-cpu-stalls" --seconds 0.3 --fsync-dir "$WORK")
 echo "$out"
 check_nested "$out"
-grep -qE '^fsync_loop commits_per_s=[1-9][0-9]* ' <<<"$out" || { echo "FAIL: no sync loop line" >&2; exit 1; }
+grep -qE '^fsync_loop commits_per_s=[0-9]+ ' <<<"$out" || { echo "FAIL: no sync loop line" >&2; exit 1; }
 [[ -z $(ls -A "$WORK") ]] || { echo "FAIL: left a file in the directory" >&2; exit 1; }
 rc=0; "$BIN/idrecon-cpu-stalls" --seconds 0.1 --fsync-dir "$WORK/missing" 2>/dev/null || rc=$?
 [[ $rc == 1 ]] || { echo "FAIL: a missing --fsync-dir exited $rc, not 1" >&2; exit 1; }
