@@ -17,7 +17,6 @@
 #include <boost/beast/http/string_body.hpp>
 #include <simdjson.h>
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -96,7 +95,7 @@ void CheckResponse(const HttpRequest& request, const HttpResponse& response, sim
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   idrecon::ManualClock clock(1'700'000'000'000);
   idrecon::Engine engine(idrecon::Engine::Options{&clock, nullptr, 16, nullptr});
-  idrecon::ServiceMetrics metrics(&engine, nullptr, nullptr, std::chrono::system_clock::time_point{});
+  idrecon::ServiceMetrics metrics(&engine, nullptr);
   idrecon::ServiceContext open{engine, nullptr, &metrics, ""};
   idrecon::ServiceContext locked{engine, nullptr, nullptr, "fuzz-token"};
   thread_local simdjson::dom::parser json;
