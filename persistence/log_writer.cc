@@ -199,13 +199,15 @@ void LogWriter::PublishLocked(Seq seq, std::uint64_t contacts, std::unique_lock<
 }
 
 void LogWriter::FailLocked(const Status& error, std::unique_lock<std::mutex>& lock) {
-  if (!failed_local_) error_ = error;
+  const bool first = !failed_local_;
+  if (first) error_ = error;
   failed_local_ = true;
   failed_.store(true, std::memory_order_release);
   waiters_failed_ = true;
   pending_.Clear();
   const Status sticky = error_;
   lock.unlock();
+  if (first && options_.on_failure) options_.on_failure(sticky);
   waiters_.Fail(sticky);
   lock.lock();
 }

@@ -51,6 +51,11 @@ struct LogWriterOptions {
   // Test hook; empty in production. Runs in Append before the change is
   // queued and may throw, as a failed allocation would.
   std::function<void()> before_queue;
+  // Called once, when the error becomes sticky, with that error, on the
+  // thread that met it, with none of the writer's locks held (from Append it
+  // runs under the engine's sequencer). The server logs the detail here:
+  // /health shows only "storage error". Must be quick; optional.
+  std::function<void(const Status&)> on_failure;
 };
 
 class LogWriter : public ChangeSink, public Durability {

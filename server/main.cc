@@ -88,6 +88,12 @@ int Serve(const Config& config, const Logger& log) {
       log.Error("snapshot failed; the log keeps every change, a later checkpoint retries", {{"error", s.ToString()}});
     }
   };
+  // The one place the storage error's detail is written (/health says only
+  // "storage error" to unauthenticated callers).
+  options.log_writer.on_failure = [&log](const Status& s) {
+    log.Error("storage error: changes are refused with 503 until a restart recovers from disk",
+              {{"error", s.ToString()}});
+  };
   std::unique_ptr<idrecon::Database> db;
   if (Status s = idrecon::Database::Open(config.data_dir, options, &db); !s.ok()) {
     log.Error(s.message(), {{"data_dir", config.data_dir}});

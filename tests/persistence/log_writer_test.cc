@@ -96,7 +96,10 @@ TEST_P(LogWriterTest, StopCommitsWhatIsPending) {
 }
 
 TEST_P(LogWriterTest, AFailedCommitIsSticky) {
-  Open(TinyMap());
+  std::vector<std::string> reported;
+  LogWriterOptions writer_options;
+  writer_options.on_failure = [&](const Status& s) { reported.push_back(s.ToString()); };
+  Open(TinyMap(), writer_options);
   Seq last_ok = 0;
   const Status failure = FillUntilFailure(*engine_, *writer_, &last_ok);
   ASSERT_FALSE(failure.ok());
@@ -112,6 +115,9 @@ TEST_P(LogWriterTest, AFailedCommitIsSticky) {
   EXPECT_TRUE(earlier.ok());
   EXPECT_FALSE(writer_->Stop().ok());
   EXPECT_EQ(LastInLog(), last_ok) << "everything acknowledged is in the log, nothing else";
+  // The detail is reported once, when the error became sticky.
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0], writer_->error().ToString());
 }
 
 TEST_P(LogWriterTest, AFullLogUnderConcurrentChangesKeepsExactlyTheAcknowledged) {

@@ -123,6 +123,12 @@ TEST(StorageFaultsTest, DiskFullUnderTheLogRefusesChangesAndLosesNothing) {
     // own 503 names the cause.
     EXPECT_EQ(health->body, R"({"status":"unavailable","error":"storage error"})");
     EXPECT_NE(message.find("No space left"), std::string::npos) << refusal->body;
+    // The operator's log has the detail, once.
+    const std::string log = server.StderrText();
+    const std::size_t first = log.find("storage error: changes are refused");
+    ASSERT_NE(first, std::string::npos) << log;
+    EXPECT_EQ(log.find("storage error: changes are refused", first + 1), std::string::npos) << log;
+    EXPECT_NE(log.find("No space left", first), std::string::npos) << log;
     // Stored data is still readable; nothing new is accepted.
     auto lookup = client.PostJson("/identify", IdentifyJson(*acks[0].email, std::nullopt));
     ASSERT_TRUE(lookup);
