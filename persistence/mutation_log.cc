@@ -179,31 +179,48 @@ Status MutationLog::FirstSeq(Seq* seq) const { return EdgeSeq(MDB_FIRST, seq); }
 Status MutationLog::LastSeq(Seq* seq) const { return EdgeSeq(MDB_LAST, seq); }
 
 Status MutationLog::TrimThrough(Seq upto) {
-  // Delete in bounded transactions so a long trim never holds LMDB's writer
-  // lock (or many dirty pages) for long.
-  constexpr int kPerTxn = 10000;
-  for (;;) {
-    LmdbTxn txn;
-    if (Status s = txn.Begin(env_, 0); !s.ok()) return s;
-    int deleted = 0;
-    {
-      LmdbCursor cursor;  // closed before the commit below
-      if (Status s = cursor.Open(txn.get(), log_dbi_); !s.ok()) return s;
-      MDB_val k, v;
-      int rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_FIRST);
-      while (rc == MDB_SUCCESS && deleted < kPerTxn) {
-        Seq seq = 0;
-        if (Status s = DecodeLogKey(FromVal(k), &seq); !s.ok()) return s;
-        if (seq > upto) break;
-        if (Status s = LmdbStatus(mdb_cursor_del(cursor.get(), 0), "trim log"); !s.ok()) return s;
-        ++deleted;
-        rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_NEXT);  // after a delete: the following record
-      }
-      if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return LmdbStatus(rc, "trim log");
-    }
-    if (Status s = txn.Commit(); !s.ok()) return s;
-    if (deleted < kPerTxn) return Status::Ok();
+  // Bounded transactions, so a long trim never holds LMDB's writer lock (or
+  // many dirty pages) for long.
+  constexpr std::size_t kPerTxn = 10000;
+  for (bool done = false; !done;) {
+    if (Status s = TrimStep(upto, kPerTxn, &done); !s.ok()) return s;
   }
+  return Status::Ok();
+}
+
+Status MutationLog::TrimStep(Seq upto, std::size_t max_records, bool* done) {
+  *done = false;
+  if (max_records == 0) max_records = 1;
+  LmdbTxn txn;
+  if (Status s = txn.Begin(env_, 0); !s.ok()) return s;
+  std::size_t deleted = 0;
+  bool more = false;  // a record <= upto is left after this step
+  {
+    LmdbCursor cursor;  // closed before the commit below
+    if (Status s = cursor.Open(txn.get(), log_dbi_); !s.ok()) return s;
+    MDB_val k, v;
+    int rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_FIRST);
+    while (rc == MDB_SUCCESS) {
+      Seq seq = 0;
+      if (Status s = DecodeLogKey(FromVal(k), &seq); !s.ok()) return s;
+      if (seq > upto) break;
+      if (deleted == max_records) {
+        more = true;
+        break;
+      }
+      if (Status s = LmdbStatus(mdb_cursor_del(cursor.get(), 0), "trim log"); !s.ok()) return s;
+      ++deleted;
+      rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_NEXT);  // after a delete: the following record
+    }
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return LmdbStatus(rc, "trim log");
+  }
+  if (deleted == 0) {
+    *done = true;
+    return Status::Ok();  // nothing to write: no transaction to commit
+  }
+  if (Status s = txn.Commit(); !s.ok()) return s;
+  *done = !more;
+  return Status::Ok();
 }
 
 std::size_t MutationLog::file_bytes() const {

@@ -98,8 +98,13 @@ class MutationLog {
   Status FirstSeq(Seq* seq) const;
   Status LastSeq(Seq* seq) const;
 
-  // Deletes every record with seq ≤ `upto` (after a snapshot covers them).
+  // Deletes every record with seq ≤ `upto` (after a snapshot covers them),
+  // in transactions of a bounded size.
   Status TrimThrough(Seq upto);
+  // One transaction of a trim: deletes the first `max_records` records
+  // with seq ≤ `upto` (fewer if there are fewer); *done tells whether none
+  // is left. Lets the writer trim between commits, a small step at a time.
+  Status TrimStep(Seq upto, std::size_t max_records, bool* done);
 
   std::size_t map_bytes() const { return map_bytes_; }
   // Bytes the log file occupies on disk (allocated; at most its size).
