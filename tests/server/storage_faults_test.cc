@@ -13,7 +13,6 @@
 //     and 0600) whatever the umask.
 // The tmpfs cases need root (mount); elsewhere they are skipped.
 #include <gtest/gtest.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include <random>
 #include <thread>
 
+#include "testing/tmpfs_mount.h"
 #include "tests/server/durability_support.h"
 #include "tests/server/test_server.h"
 
@@ -32,37 +32,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A tmpfs mounted for the test's lifetime.
-class TmpfsMount {
- public:
-  TmpfsMount(const std::string& path, const std::string& size) : path_(path) {
-    fs::create_directories(path);
-    const std::string opts = "size=" + size + ",mode=0755";
-    if (::mount("tmpfs", path.c_str(), "tmpfs", 0, opts.c_str()) == 0) {
-      mounted_ = true;
-    } else {
-      error_ = std::strerror(errno);
-    }
-  }
-  ~TmpfsMount() {
-    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
-  }
-  bool Resize(const std::string& size) {
-    const std::string opts = "size=" + size;
-    return ::mount("tmpfs", path_.c_str(), "tmpfs", MS_REMOUNT, opts.c_str()) == 0;
-  }
-  bool mounted() const { return mounted_; }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string path_;
-  bool mounted_ = false;
-  std::string error_;
-};
-
-#define REQUIRE_MOUNT(m)                                                                   \
-  if (!(m).mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (" << (m).error() << "); " \
-                                   << "this test runs as root in CI"
+using testing::TmpfsMount;
 
 std::string LongEmail(int i) { return std::to_string(i) + "-" + std::string(280, 'p') + "@example.test"; }
 
@@ -98,7 +68,7 @@ TEST(StorageFaultsTest, DiskFullUnderTheLogRefusesChangesAndLosesNothing) {
   TempDir tmp("idrecon-fault");
   const std::string data = tmp.path() + "/data";
   TmpfsMount disk(data, "2m");
-  REQUIRE_MOUNT(disk);
+  REQUIRE_TMPFS(disk);
   const std::vector<std::string> args = ServerArgs(data, {"--snapshot-every", "off", "--log-max-mib", "64"});
   History history;
   {
@@ -149,9 +119,9 @@ TEST(StorageFaultsTest, DiskFullUnderSnapshotsKeepsServingAndRetries) {
   TempDir tmp("idrecon-fault");
   const std::string data = tmp.path() + "/data";
   TmpfsMount snapshots(data, "256k");
-  REQUIRE_MOUNT(snapshots);
+  REQUIRE_TMPFS(snapshots);
   TmpfsMount log(data + "/log", "64m");  // the log has room; snapshots do not
-  REQUIRE_MOUNT(log);
+  REQUIRE_TMPFS(log);
   ServerProcess server;
   std::string error;
   ASSERT_TRUE(server.Start(ServerArgs(data, {"--snapshot-every", "300"}), &error)) << error;
