@@ -1,7 +1,8 @@
-// Snapshots and disk space (tmpfs; root only, skipped elsewhere): a snapshot
-// that would leave the log less than its headroom is refused before a byte
-// is written, the log keeps committing, a snapshot succeeds once there is
-// room, and failed background checkpoints back off.
+// Disk space (tmpfs; root only, skipped elsewhere): a snapshot that would
+// leave the log less than its headroom is refused before a byte is written,
+// the log keeps committing, a snapshot succeeds once there is room, and
+// failed background checkpoints back off; a log written through its map
+// runs out of disk with an error, not SIGBUS.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -12,6 +13,8 @@
 #include "persistence/checkpointer.h"
 #include "persistence/database.h"
 #include "persistence/disk_space.h"
+#include "persistence/log_batch.h"
+#include "persistence/mutation_log.h"
 #include "testing/log_writer_support.h"
 #include "testing/temp_dir.h"
 #include "testing/tmpfs_mount.h"
@@ -103,6 +106,51 @@ TEST_F(DiskSpaceTest, FailedBackgroundCheckpointsBackOff) {
   EXPECT_GE(stats.retry_delay, std::chrono::seconds(2)) << "the wait grows after the second failure";
   EXPECT_EQ(CountFiles(data_, ".snap"), 0u);
   EXPECT_FALSE(db_->durability()->failed()) << "a failed snapshot is not a failed log";
+}
+
+TEST(UnsyncedLogDiskSpaceTest, AFullDiskIsAnErrorNotSigbus) {
+  // A nosync log writes through a writable map of a sparse file: without
+  // its blocks reserved ahead, the first page dirtied on a full disk kills
+  // the process with SIGBUS.
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/log";
+  TmpfsMount disk(dir, "2m");
+  REQUIRE_TMPFS(disk);
+  MutationLog::Options options;
+  options.sync = false;
+  std::unique_ptr<MutationLog> log;
+  ASSERT_TRUE(MutationLog::Open(dir, options, &log).ok());
+  const std::string email(300, 'e');
+  Seq seq = 0;
+  Status failure;
+  while (failure.ok() && seq < 100000) {
+    LogBatch batch;
+    for (int i = 0; i < 10; ++i) {
+      Change change;
+      change.seq = ++seq;
+      change.id = static_cast<ContactId>(seq);
+      change.at = 1;
+      change.email = email;
+      batch.Add(change);
+    }
+    failure = log->Append(batch);
+    if (failure.ok()) {
+      EXPECT_LE(log->reserved_bytes(), std::uint64_t{2} << 20) << "never more than the disk";
+    }
+  }
+  ASSERT_FALSE(failure.ok()) << "a 2 MiB disk took " << seq << " records";
+  EXPECT_NE(failure.message().find("No space left"), std::string::npos) << failure.ToString();
+  // Everything committed before is intact and readable.
+  Seq last = 0;
+  ASSERT_TRUE(log->LastSeq(&last).ok());
+  EXPECT_EQ(last, seq - 10);
+  Seq read = 0;
+  ASSERT_TRUE(log->ReadAfter(0, [&](const Change& c) {
+                    read = c.seq;
+                    return Status::Ok();
+                  }).ok());
+  EXPECT_EQ(read, last);
+  EXPECT_TRUE(log->Sync().ok());
 }
 
 TEST(CheckpointRetryTest, TheWaitDoublesUpToTheCap) {
