@@ -20,6 +20,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=bench/server.sh
+source bench/server.sh
 BIN=${BIN:-$ROOT/build/release/bin}
 SYNC=${SYNC:-fsync}
 RUNS=${RUNS:-3}
@@ -33,36 +35,12 @@ for b in idrecon-server idrecon-load; do
   [[ -x $BIN/$b ]] || { echo "checkpoint_latency.sh: $BIN/$b is missing" >&2; exit 1; }
 done
 
-mkdir -p "$DATA_PARENT"
-WORK=$(mktemp -d "$DATA_PARENT/bench-checkpoint.XXXXXX")
-SERVER_PID=
-cleanup() {
-  if [[ -n $SERVER_PID ]]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+make_workdir "$DATA_PARENT" bench-checkpoint
 
 # start_server DATA SNAPSHOT_EVERY: sets SERVER_PID and PORT.
 start_server() {
-  local out=$WORK/server.out
-  : >"$out"
-  "$BIN/idrecon-server" --port 0 --threads "$SERVER_THREADS" --sync "$SYNC" --data-dir "$1" \
-    --snapshot-every "$2" >"$out" 2>"$WORK/server.err" &
-  SERVER_PID=$!
-  PORT=
-  for _ in $(seq 600); do
-    PORT=$(sed -n 's#.* listening on http://[^ ]*:\([0-9][0-9]*\) .*#\1#p' "$out" | head -1)
-    [[ -n $PORT ]] && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "checkpoint_latency.sh: the server did not start:" >&2; cat "$WORK/server.err" >&2; exit 1
-}
-
-stop_server() {
-  kill -TERM "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=
+  start_server_process "$WORK/server.out" "$WORK/server.err" "$BIN/idrecon-server" --port 0 \
+    --threads "$SERVER_THREADS" --sync "$SYNC" --data-dir "$1" --snapshot-every "$2"
 }
 
 metric() { curl -s "http://127.0.0.1:$PORT/metrics" | sed -n "s/^$1 //p"; }
