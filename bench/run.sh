@@ -17,6 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=bench/server.sh
+source bench/server.sh
 
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-6}
@@ -44,14 +46,7 @@ if [[ -n $BASELINE_BIN && ! -x $BASELINE_BIN/idrecon-server ]]; then
   echo "run.sh: $BASELINE_BIN/idrecon-server is missing" >&2; exit 1
 fi
 
-mkdir -p "$DATA_PARENT"
-WORK=$(mktemp -d "$DATA_PARENT/bench-run.XXXXXX")
-SERVER_PID=
-cleanup() {
-  if [[ -n $SERVER_PID ]]; then kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+make_workdir "$DATA_PARENT" bench-run
 
 # start_server KIND: starts it on a free port, with a data directory of its
 # own; sets SERVER_PID, PORT and STEM (the prefix of this run's files).
@@ -59,32 +54,16 @@ trap cleanup EXIT
 start_server() {
   local kind=$1
   STEM=$(mktemp -d "$WORK/run.XXXXXX")/$kind
-  local out=$STEM.out
-  : >"$out"  # exists and is empty before the server starts: no stale port
+  local server=()
   case $kind in
-    null) "$BIN/idrecon-null-server" --port 0 --threads "$SERVER_THREADS" >"$out" 2>"$STEM.err" & ;;
+    null) server=("$BIN/idrecon-null-server" --port 0 --threads "$SERVER_THREADS") ;;
     nosync|fsync)
-      "$BIN/idrecon-server" --port 0 --threads "$SERVER_THREADS" --sync "$kind" --data-dir "$STEM-data" \
-        >"$out" 2>"$STEM.err" & ;;
+      server=("$BIN/idrecon-server" --port 0 --threads "$SERVER_THREADS" --sync "$kind" --data-dir "$STEM-data") ;;
     base-nosync|base-fsync)
-      "$BASELINE_BIN/idrecon-server" --port 0 --threads "$SERVER_THREADS" --sync "${kind#base-}" \
-        --data-dir "$STEM-data" >"$out" 2>"$STEM.err" & ;;
+      server=("$BASELINE_BIN/idrecon-server" --port 0 --threads "$SERVER_THREADS" --sync "${kind#base-}"
+              --data-dir "$STEM-data") ;;
   esac
-  SERVER_PID=$!
-  PORT=
-  for _ in $(seq 300); do
-    PORT=$(sed -n 's#.* listening on http://[^ ]*:\([0-9][0-9]*\) .*#\1#p' "$out" | head -1)
-    [[ -n $PORT ]] && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "run.sh: $kind server did not start:" >&2; cat "$STEM.err" >&2; exit 1
-}
-
-stop_server() {
-  kill -TERM "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=
+  start_server_process "$STEM.out" "$STEM.err" "${server[@]}"
 }
 
 # field LINE NAME: the value of NAME=... in an idrecon-load result line.

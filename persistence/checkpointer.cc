@@ -3,8 +3,11 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <vector>
 
+#include "persistence/disk_space.h"
 #include "persistence/snapshot.h"
 
 namespace idrecon {
@@ -66,8 +69,15 @@ Status Checkpointer::CheckpointLocked() {
   const SnapshotInfo* newest = retention_.NewestReadable(existing);
   if (newest != nullptr && newest->last_seq >= private_seq_) return Status::Ok();  // nothing new
 
+  // Headroom for the log only where the log's growth would take from the
+  // same free space.
+  bool shared_disk = true;
+  if (!SameFilesystem(dir_, dir_ + "/log", &shared_disk).ok()) shared_disk = true;
   SnapshotInfo written;
-  if (Status s = WriteSnapshot(*private_, private_seq_, dir_, &written); !s.ok()) return s;
+  if (Status s = WriteSnapshot(*private_, private_seq_, dir_, &written, shared_disk ? options_.log_headroom_bytes : 0);
+      !s.ok()) {
+    return s;
+  }
   retention_.Written(written);
 
   if (Status s = ListSnapshots(dir_, &existing); !s.ok()) return s;
@@ -87,26 +97,41 @@ Status Checkpointer::CheckpointLocked() {
   return Status::Ok();
 }
 
+std::chrono::seconds Checkpointer::RetryDelay(std::uint64_t failures, std::chrono::seconds cap) {
+  if (failures == 0) return std::chrono::seconds(0);
+  std::chrono::seconds delay(1);
+  for (std::uint64_t i = 1; i < failures && delay < cap; ++i) delay *= 2;
+  return std::min(delay, cap);
+}
+
 void Checkpointer::Run() {
   auto last = std::chrono::steady_clock::now();
+  auto retry_at = last;
   Seq last_seq = writer_->durable_seq();
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     wake_.wait_for(lock, std::chrono::seconds(1));
     if (stopping_) break;
+    const auto now = std::chrono::steady_clock::now();
     const Seq durable = writer_->durable_seq();
     const bool by_count = options_.every_changes != 0 && durable - last_seq >= options_.every_changes;
     const bool by_time = options_.every_seconds != 0 && durable > last_seq &&
-                         std::chrono::steady_clock::now() - last >= std::chrono::seconds(options_.every_seconds);
+                         now - last >= std::chrono::seconds(options_.every_seconds);
     if (!by_count && !by_time) continue;
+    if (stats_.failures_in_a_row > 0 && now < retry_at) continue;  // backing off
     lock.unlock();
     Status s = CheckpointNow();
     lock.lock();
     last = std::chrono::steady_clock::now();
     if (s.ok()) {
       last_seq = durable;
+      stats_.failures_in_a_row = 0;
+      stats_.retry_delay = std::chrono::seconds(0);
     } else {
       stats_.last_error = s.ToString();
+      stats_.failures_in_a_row++;
+      stats_.retry_delay = RetryDelay(stats_.failures_in_a_row, options_.retry_cap);
+      retry_at = last + stats_.retry_delay;
     }
     if (options_.on_checkpoint) {
       const Seq written = stats_.last_snapshot_seq;

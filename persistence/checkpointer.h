@@ -12,6 +12,17 @@
 // A checkpoint starts when `every_changes` records were committed since the
 // last one, or `every_seconds` passed and anything was committed.
 //
+// Disk space. A snapshot shares the disk with the log, and a log that cannot
+// grow fails its next commit — stickily: every change gets 503 until the
+// server restarts (the restart is the only thing that clears it; see
+// Durability). So a snapshot is written only if, once it is written,
+// `log_headroom_bytes` stay free on the log's filesystem (when the log lives
+// on another filesystem, the snapshot just has to fit); otherwise the
+// checkpoint fails, having written nothing. A failed snapshot costs only
+// disk space for the log (its records stay); the background loop then backs
+// off — 1 s after the first failure in a row, doubling up to `retry_cap` —
+// instead of retrying every second.
+//
 // Thread-safety: Start/Stop/CheckpointNow/stats may be called from any
 // thread; checkpoints never overlap.
 #pragma once
@@ -38,6 +49,10 @@ class Checkpointer {
     std::uint64_t every_changes = 1'000'000;  // 0: never by count
     std::uint64_t every_seconds = 300;        // 0: never by time
     std::size_t keep = 2;
+    // Free bytes a snapshot must leave for the log (same filesystem only).
+    std::uint64_t log_headroom_bytes = std::uint64_t{64} << 20;
+    // Longest wait between failed background checkpoints.
+    std::chrono::seconds retry_cap{60};
     // Called on the checkpointer's thread after each background checkpoint
     // (for logging): Ok with the snapshot's seq, or the error. Optional.
     std::function<void(const Status&, Seq)> on_checkpoint;
@@ -49,7 +64,13 @@ class Checkpointer {
     std::chrono::system_clock::time_point last_snapshot_time{};  // epoch: none yet
     double last_duration_seconds = 0;
     std::string last_error;
+    std::uint64_t failures_in_a_row = 0;  // background checkpoints; 0 after a success
+    std::chrono::seconds retry_delay{0};  // the wait before the next background attempt after them
   };
+
+  // The wait after `failures` background failures in a row: 2^(failures-1)
+  // seconds, at most `cap`; 0 for none.
+  static std::chrono::seconds RetryDelay(std::uint64_t failures, std::chrono::seconds cap);
 
   // `dir` is the data directory (snapshots live there). `log` and `writer`
   // must outlive the checkpointer. `make_engine` builds the private engine.

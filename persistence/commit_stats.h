@@ -26,6 +26,7 @@ struct CommitStats {
   std::uint64_t commit_micros = 0;  // total time spent committing
   std::uint64_t max_batch = 0;
   std::uint64_t meta_syncs = 0;     // syncs of a deferred-meta-sync log with nothing to commit
+  std::uint64_t trim_steps = 0;     // trim transactions (LogWriterOptions::trim_step_records each)
   Seq trimmed_through = 0;
   std::string last_trim_error;
   // Commits per latency bucket (not cumulative); the last is "slower".

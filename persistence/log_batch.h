@@ -35,6 +35,8 @@ class LogBatch {
   std::size_t size() const { return entries_.size(); }
   Seq first_seq() const { return entries_.front().seq; }
   Seq last_seq() const { return entries_.back().seq; }
+  // Bytes the records take in the log, keys included.
+  std::size_t bytes() const { return data_.size() + entries_.size() * sizeof(Seq); }
   // The id of the last contact the batch creates; 0 if it creates none.
   ContactId last_created() const { return last_created_; }
 

@@ -100,8 +100,8 @@ bool LogWriter::BackgroundStep(std::unique_lock<std::mutex>& lock, bool commit_p
     return true;
   }
   if (!stopping_ && trim_request_ > stats_.trimmed_through) {
-    TrimLocked(lock);
-    // A caller that wanted to commit during the trim left its changes.
+    TrimStepLocked(lock);
+    // A caller that wanted to commit during the step left its changes.
     CommitWhilePending(lock);
     return true;
   }
@@ -172,18 +172,25 @@ void LogWriter::SyncLocked(std::unique_lock<std::mutex>& lock) {
   PublishLocked(written, contacts, lock);
 }
 
-void LogWriter::TrimLocked(std::unique_lock<std::mutex>& lock) {
-  committing_ = true;  // a trim is an LMDB write transaction too: no commit meanwhile
+void LogWriter::TrimStepLocked(std::unique_lock<std::mutex>& lock) {
+  committing_ = true;  // a trim step is an LMDB write transaction too: no commit meanwhile
   const Seq upto = trim_request_;
   lock.unlock();
-  const Status t = log_->TrimThrough(upto);
+  bool done = false;
+  const Status t = log_->TrimStep(upto, options_.trim_step_records, &done);
   lock.lock();
   committing_ = false;
-  if (t.ok()) {
-    stats_.trimmed_through = upto;
-  } else {
+  stats_.trim_steps++;
+  if (!t.ok()) {
     stats_.last_trim_error = t.ToString();
     trim_request_ = stats_.trimmed_through;  // retried at the next request
+  } else if (done) {
+    stats_.trimmed_through = upto;
+  }
+  if (options_.after_trim_step) {
+    lock.unlock();
+    options_.after_trim_step();
+    lock.lock();
   }
 }
 

@@ -16,13 +16,16 @@
 //     change and every waiter fails until a restart recovers from the disk.
 //   - A commit swaps the pending batch out and writes it in one LMDB
 //     transaction with the lock released, so Appends go on meanwhile.
-//     Commits, syncs and trims never overlap (`committing_`).
+//     Commits, syncs and trim steps never overlap (`committing_`).
 //   - Deferred meta sync (MutationLog::defers_meta_sync): a commit's changes
 //     are durable only once the next sync of the file has completed — the
 //     next commit's, or an explicit one the writer thread makes when nothing
 //     else would carry them.
 //   - Trimming: RequestTrim(upto) has the writer thread delete the records a
-//     snapshot covers, between commits.
+//     snapshot covers, at most trim_step_records per transaction, and commit
+//     what is pending between steps, so a commit never waits for more than
+//     one small step (not for a whole trim: ~100 synced transactions per
+//     million records).
 //   - Errors are sticky (see Durability). Nothing clears them but a restart.
 //
 // Thread-safety: all public methods are thread-safe. Callbacks run as
@@ -48,8 +51,14 @@
 namespace idrecon {
 
 struct LogWriterOptions {
-  // Test hook; empty in production. Runs in Append before the change is
-  // queued and may throw, as a failed allocation would.
+  // Records deleted per trim transaction: a commit waits for at most one
+  // such step.
+  std::size_t trim_step_records = 1000;
+  // Test hooks; empty in production. after_trim_step runs on the writer
+  // thread after each trim step, with no lock held. before_queue runs in
+  // Append before the change is queued and may throw, as a failed
+  // allocation would.
+  std::function<void()> after_trim_step;
   std::function<void()> before_queue;
   // Called once, when the error becomes sticky, with that error, on the
   // thread that met it, with none of the writer's locks held (from Append it
@@ -69,7 +78,7 @@ class LogWriter : public ChangeSink, public Durability {
   // durable_seq + 1. The writer may be the engine's sink before Start, as
   // long as nothing is appended (recovery only applies changes).
   void Start(Seq durable_seq, std::uint64_t durable_contacts = 0);
-  // Commits everything appended so far (a trim not yet started is left for
+  // Commits everything appended so far (a trim not finished is left for
   // the next request: the records stay, harmlessly), then ends the writer
   // thread. Returns the sticky error if
   // there is one. Idempotent.
@@ -103,7 +112,7 @@ class LogWriter : public ChangeSink, public Durability {
 
   // With `lock` held: does the first piece of work that is due — fail after
   // a queuing error, commit the pending batch (if `commit_pending`), sync a
-  // deferred meta page, or trim — and returns whether it did any.
+  // deferred meta page, or one trim step — and returns whether it did any.
   bool BackgroundStep(std::unique_lock<std::mutex>& lock, bool commit_pending);
   // With `lock` held: commits while there is something to commit and nobody
   // else is committing.
@@ -112,7 +121,7 @@ class LogWriter : public ChangeSink, public Durability {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;        // guarded by mu_
-  bool committing_ = false;      // guarded by mu_; a commit, sync or trim is running
+  bool committing_ = false;      // guarded by mu_; a commit, sync or trim step is running
   LogBatch pending_;             // guarded by mu_
   bool writer_sleeping_ = false;  // guarded by mu_; Append wakes the thread only then
 
@@ -124,7 +133,7 @@ class LogWriter : public ChangeSink, public Durability {
   // With `lock` held and nothing committing: syncs so written_seq_ becomes
   // durable (deferred meta sync, nothing pending to carry it).
   void SyncLocked(std::unique_lock<std::mutex>& lock);
-  void TrimLocked(std::unique_lock<std::mutex>& lock);
+  void TrimStepLocked(std::unique_lock<std::mutex>& lock);
   // With `lock` held: everything up to `seq`, creating contacts up to
   // `contacts`, is durable; runs the waiters it completes (lock released).
   void PublishLocked(Seq seq, std::uint64_t contacts, std::unique_lock<std::mutex>& lock);

@@ -20,6 +20,16 @@
 // When the memory map is full, Append grows it (doubling, up to
 // max_map_bytes) and retries; a map that cannot grow further is an IOError.
 //
+// Disk space. A log written through its map (sync = false) is a sparse file
+// as large as the map, and a page dirtied where the filesystem has no block
+// for it is SIGBUS, not an error. So before every write transaction the file
+// owns its blocks up to the last used page plus what the transaction may
+// dirty (fallocate, kReserveStepBytes ahead at a time); when the disk cannot
+// give them, the transaction is refused with ENOSPC's IOError before LMDB
+// touches anything. lock.mdb, mapped writable in every mode, gets its
+// blocks before LMDB opens it. A synced log writes with pwrite, which
+// reports ENOSPC by itself.
+//
 // Thread-safety: Append, Sync and TrimThrough must be called by one thread at
 // a time (the LogWriter lets one committer at a time: its writer thread or a
 // committing caller); each call begins and ends its write transaction.
@@ -98,10 +108,18 @@ class MutationLog {
   Status FirstSeq(Seq* seq) const;
   Status LastSeq(Seq* seq) const;
 
-  // Deletes every record with seq ≤ `upto` (after a snapshot covers them).
+  // Deletes every record with seq ≤ `upto` (after a snapshot covers them),
+  // in transactions of a bounded size.
   Status TrimThrough(Seq upto);
+  // One transaction of a trim: deletes the first `max_records` records
+  // with seq ≤ `upto` (fewer if there are fewer); *done tells whether none
+  // is left. Lets the writer trim between commits, a small step at a time.
+  Status TrimStep(Seq upto, std::size_t max_records, bool* done);
 
   std::size_t map_bytes() const { return map_bytes_; }
+  // Blocks of the file reserved so far (sync = false only; see above).
+  std::uint64_t reserved_bytes() const { return reserved_end_; }
+  static constexpr std::uint64_t kReserveStepBytes = std::uint64_t{8} << 20;
   // Bytes the log file occupies on disk (allocated; at most its size).
   std::size_t file_bytes() const;
 
@@ -110,12 +128,18 @@ class MutationLog {
   Status EdgeSeq(MDB_cursor_op op, Seq* seq) const;
   int TryAppend(const LogBatch& batch, bool* committing);  // an LMDB return code
   Status GrowMap();
+  // Before a write transaction that may dirty `need` bytes of new pages.
+  Status ReserveAhead(std::size_t need);
+  static Status ReserveLockFile(const std::string& dir);
 
   MDB_env* env_ = nullptr;
   MDB_dbi log_dbi_ = 0;
   std::string dir_;
   Options options_;
   std::size_t map_bytes_ = 0;
+  std::size_t page_bytes_ = 4096;
+  mdb_filehandle_t fd_ = -1;       // data.mdb, LMDB's
+  std::uint64_t reserved_end_ = 0;  // the file's blocks below this are allocated; guarded like Append
   std::atomic<std::uint64_t> syncs_{0};
   // Readers hold it shared for the life of their transaction; a map resize
   // (which LMDB forbids while this process has transactions open) holds it

@@ -16,6 +16,7 @@
 #include "persistence/coding.h"
 #include "persistence/crc32c.h"
 #include "persistence/data_dir.h"
+#include "persistence/disk_space.h"
 #include "persistence/posix_error.h"
 
 namespace idrecon {
@@ -100,15 +101,26 @@ void EncodeSnapshot(const Engine& engine, Seq last_seq, std::string* out) {
   PutLE<std::uint32_t>(out, crc32c::Value(*out));
 }
 
-Status WriteSnapshot(const Engine& engine, Seq last_seq, const std::string& dir, SnapshotInfo* info) {
+Status WriteSnapshot(const Engine& engine, Seq last_seq, const std::string& dir, SnapshotInfo* info,
+                     std::uint64_t keep_free_bytes) {
   std::string data;
   data.reserve(kHeaderBytes + engine.contact_count() * 72);
   EncodeSnapshot(engine, last_seq, &data);
+  std::uint64_t free_bytes = 0;
+  if (Status s = FreeBytes(dir, &free_bytes); !s.ok()) return s;
+  if (data.size() + keep_free_bytes > free_bytes) {
+    return Status::IOError("no room for a snapshot of " + std::to_string(data.size()) + " bytes in " + dir + ": " +
+                           std::to_string(free_bytes) + " bytes are free and " + std::to_string(keep_free_bytes) +
+                           " must stay free for the log");
+  }
   const std::string final_path = dir + "/" + SnapshotFileName(last_seq);
   const std::string tmp_path = final_path + ".tmp";
   int fd = -1;
   if (Status s = OpenPrivateFile(tmp_path, O_WRONLY | O_TRUNC, &fd); !s.ok()) return s;
-  Status s = WriteAll(fd, data, tmp_path);
+  // Take the blocks first: a disk that fills meanwhile fails here, before a
+  // byte is written, not halfway through.
+  Status s = ReserveFileSpace(fd, 0, static_cast<off_t>(data.size()), tmp_path);
+  if (s.ok()) s = WriteAll(fd, data, tmp_path);
   if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus("fsync " + tmp_path, errno);
   ::close(fd);
   if (s.ok() && ::rename(tmp_path.c_str(), final_path.c_str()) != 0) s = ErrnoStatus("rename " + tmp_path, errno);

@@ -17,7 +17,10 @@
 //
 // A snapshot is written to a temporary name, fsync'd, renamed into place and
 // the directory fsync'd, so a crash leaves either the old set of snapshots
-// or the new one, never a torn file under a final name.
+// or the new one, never a torn file under a final name. Before writing, the
+// file's whole size is checked against the free space (less what must stay
+// free, for the log) and reserved, so a snapshot either fits or fails
+// without having filled the disk.
 //
 // Thread-safety: free functions; WriteSnapshot reads the engine through its
 // thread-safe API, but for a consistent snapshot nothing may write to that
@@ -45,8 +48,10 @@ std::string SnapshotFileName(Seq last_seq);
 // Encodes `engine` (whose state covers changes up to `last_seq`) into bytes.
 void EncodeSnapshot(const Engine& engine, Seq last_seq, std::string* out);
 
-// Writes the snapshot file into `dir` atomically.
-Status WriteSnapshot(const Engine& engine, Seq last_seq, const std::string& dir, SnapshotInfo* info);
+// Writes the snapshot file into `dir` atomically. IOError, writing nothing,
+// when fewer than its size + `keep_free_bytes` bytes are free there.
+Status WriteSnapshot(const Engine& engine, Seq last_seq, const std::string& dir, SnapshotInfo* info,
+                     std::uint64_t keep_free_bytes = 0);
 
 // Loads a snapshot into `engine`, which must be empty. Corruption with the
 // reason if the file is damaged; then `engine` is unusable and must be

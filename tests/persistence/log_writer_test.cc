@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <mutex>
 #include <new>
@@ -177,6 +178,54 @@ TEST_P(LogWriterTest, AChangeThatCannotBeQueuedIsASticky503NotAnException) {
   EXPECT_FALSE(writer_->Stop().ok());
   EXPECT_EQ(LastInLog(), last_ok) << "nothing after the failure reached the log";
   EXPECT_EQ(writer_->durable_seq(), last_ok);
+}
+
+TEST_P(LogWriterTest, ATrimRunsInSmallStepsWithCommitsBetweenThem) {
+  // A trim of many records must not hold every commit back until it ends:
+  // a change made during the first step is durable before the second.
+  constexpr Seq kRecords = 2000;
+  constexpr std::size_t kStep = 100;
+  struct AtStep {
+    Seq first_in_log;
+    Seq durable;
+  };
+  std::vector<AtStep> steps;  // written by the writer thread only, read after the trim
+  Seq during_trim = 0;
+  LogWriterOptions options;
+  options.trim_step_records = kStep;
+  options.after_trim_step = [&] {
+    Seq first = 0;
+    EXPECT_TRUE(log_->FirstSeq(&first).ok());
+    steps.push_back({first, writer_->durable_seq()});
+    if (steps.size() == 1) {  // a request arrives while the trim is under way
+      IdentifyOutcome out;
+      EXPECT_TRUE(engine_->Identify({"during-trim@x", ""}, &out).ok());
+      during_trim = out.depends_on_seq;
+    }
+  };
+  Open({}, options);
+  IdentifyOutcome out;
+  for (Seq i = 0; i < kRecords; ++i) ASSERT_TRUE(engine_->Identify({"r" + std::to_string(i), ""}, &out).ok());
+  ASSERT_TRUE(testing::WaitDurable(*writer_, kRecords).ok());
+
+  writer_->RequestTrim(kRecords);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (writer_->stats().trimmed_through < kRecords && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(writer_->stats().trimmed_through, kRecords);
+  EXPECT_EQ(writer_->stats().trim_steps, kRecords / kStep);
+  ASSERT_EQ(steps.size(), kRecords / kStep);
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    EXPECT_EQ(steps[i].first_in_log, (i + 1) * kStep + 1) << "step " << i << " deletes the next " << kStep;
+  }
+  EXPECT_EQ(during_trim, kRecords + 1);
+  EXPECT_GE(steps[1].durable, during_trim) << "the change made during step 1 waited for more than that step";
+  ASSERT_TRUE(writer_->Stop().ok());
+  Seq first = 0;
+  ASSERT_TRUE(log_->FirstSeq(&first).ok());
+  EXPECT_EQ(first, kRecords + 1);
+  EXPECT_EQ(LastInLog(), kRecords + 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(CommitModes, LogWriterTest,
