@@ -1,4 +1,4 @@
-// Proves the failure half of SPEC §4 / issue 3 item 6 on the real binary: when
+// Proves the failure half of docs/api.md §4 on the real binary: when
 // the mutation log cannot grow (--log-max-mib 1, no snapshots to trim it),
 // the failed commit is sticky and loses nothing acknowledged:
 //   - the request whose change could not be made durable gets 503 with a JSON
@@ -25,9 +25,12 @@
 #include <vector>
 
 #include "tests/server/durability_support.h"
-#include "tests/server/test_server.h"
+#include "testing/http_client.h"
+#include "testing/process.h"
+#include "testing/server_process.h"
+#include "testing/temp_dir.h"
 
-namespace idrecon::test {
+namespace idrecon::testing {
 namespace {
 
 constexpr unsigned kClients = 4;
@@ -227,4 +230,4 @@ TEST(ServerDiskFullTest, FullLogRefusesChangesKeepsAcknowledgedDataAndRecovers) 
 }
 
 }  // namespace
-}  // namespace idrecon::test
+}  // namespace idrecon::testing
