@@ -137,7 +137,7 @@ constexpr std::array kOptions = {
                "where the log and snapshots live; created if missing; one server per directory", &ApplyNonEmpty<&Config::data_dir>},
     OptionSpec{"sync", "fsync|nosync", "IDRECON_SYNC", "", "fsync", "",
                "fsync every commit, or leave it to the OS: a power loss may then lose recent changes", &ApplySync},
-    OptionSpec{"snapshot-every", "SPEC", "IDRECON_SNAPSHOT_EVERY", "", "1000000,300s", "",
+    OptionSpec{"snapshot-every", "WHEN", "IDRECON_SNAPSHOT_EVERY", "", "1000000,300s", "",
                "snapshot after N changes and/or a time (300s, 5m, 1h), e.g. 1000000,300s; 'off' disables",
                &ApplySnapshotEvery},
     OptionSpec{"log-max-mib", "M", "IDRECON_LOG_MAX_MIB", "", "1048576", "",
