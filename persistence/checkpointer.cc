@@ -122,8 +122,11 @@ void Checkpointer::Run() {
     lock.unlock();
     Status s = CheckpointNow();
     lock.lock();
-    last = std::chrono::steady_clock::now();
+    const auto finished = std::chrono::steady_clock::now();
     if (s.ok()) {
+      // Only a success restarts the period: after a failure the back-off
+      // alone says when to try again, for a count- or a time-triggered one.
+      last = finished;
       last_seq = durable;
       stats_.failures_in_a_row = 0;
       stats_.retry_delay = std::chrono::seconds(0);
@@ -131,7 +134,7 @@ void Checkpointer::Run() {
       stats_.last_error = s.ToString();
       stats_.failures_in_a_row++;
       stats_.retry_delay = RetryDelay(stats_.failures_in_a_row, options_.retry_cap);
-      retry_at = last + stats_.retry_delay;
+      retry_at = finished + stats_.retry_delay;
     }
     if (options_.on_checkpoint) {
       const Seq written = stats_.last_snapshot_seq;

@@ -58,7 +58,11 @@ void LogWriter::Append(const Change& change) {
       // engine's sequencer lock.
       failed_local_ = true;
       failed_.store(true, std::memory_order_release);
-      error_ = Status::IOError("cannot queue change " + std::to_string(change.seq) + " for the log: " + e.what());
+      try {
+        error_ = Status::IOError("cannot queue change " + std::to_string(change.seq) + " for the log: " + e.what());
+      } catch (...) {  // no memory even for the message: the one made up front
+        error_ = std::move(out_of_memory_);
+      }
       pending_.Clear();
       wake = true;
     }
@@ -91,6 +95,13 @@ bool LogWriter::BackgroundStep(std::unique_lock<std::mutex>& lock, bool commit_p
     return true;
   }
   if (committing_ || failed_local_) return false;
+  const bool trim_due = !stopping_ && trim_request_ > stats_.trimmed_through;
+  if (trim_due && commits_since_trim_step_ >= options_.commits_per_trim_step) {
+    // A load that never leaves the queue empty must not starve the trim.
+    TrimStepLocked(lock);
+    CommitOnceAfterTrimStep(lock);
+    return true;
+  }
   if (commit_pending && CanCommit()) {
     CommitLocked(lock);
     return true;
@@ -99,13 +110,20 @@ bool LogWriter::BackgroundStep(std::unique_lock<std::mutex>& lock, bool commit_p
     SyncLocked(lock);
     return true;
   }
-  if (!stopping_ && trim_request_ > stats_.trimmed_through) {
+  if (trim_due) {
     TrimStepLocked(lock);
-    // A caller that wanted to commit during the step left its changes.
-    CommitWhilePending(lock);
+    CommitOnceAfterTrimStep(lock);
     return true;
   }
   return false;
+}
+
+void LogWriter::CommitOnceAfterTrimStep(std::unique_lock<std::mutex>& lock) {
+  // A caller that wanted to commit during the step left its changes. One
+  // commit takes them all; more would let a steady load keep the next step
+  // waiting (the loop decides again).
+  if (failed_local_ && !waiters_failed_) FailLocked(error_, lock);
+  if (CanCommit()) CommitLocked(lock);
 }
 
 void LogWriter::CommitWhilePending(std::unique_lock<std::mutex>& lock) {
@@ -144,6 +162,7 @@ void LogWriter::CommitLocked(std::unique_lock<std::mutex>& lock) {
     return;
   }
   stats_.RecordCommit(batch_.size(), static_cast<std::uint64_t>(micros));
+  ++commits_since_trim_step_;
   const Seq previous = written_seq_;
   const std::uint64_t previous_contacts = written_contacts_;
   written_seq_ = batch_.last_seq();
@@ -156,6 +175,11 @@ void LogWriter::CommitLocked(std::unique_lock<std::mutex>& lock) {
     PublishLocked(previous, previous_contacts, lock);
   } else {
     PublishLocked(written_seq_, written_contacts_, lock);
+  }
+  if (options_.after_commit) {
+    lock.unlock();
+    options_.after_commit();
+    lock.lock();
   }
 }
 
@@ -181,6 +205,7 @@ void LogWriter::TrimStepLocked(std::unique_lock<std::mutex>& lock) {
   lock.lock();
   committing_ = false;
   stats_.trim_steps++;
+  commits_since_trim_step_ = 0;
   if (!t.ok()) {
     stats_.last_trim_error = t.ToString();
     trim_request_ = stats_.trimmed_through;  // retried at the next request
@@ -206,8 +231,9 @@ void LogWriter::PublishLocked(Seq seq, std::uint64_t contacts, std::unique_lock<
 }
 
 void LogWriter::FailLocked(const Status& error, std::unique_lock<std::mutex>& lock) {
-  const bool first = !failed_local_;
-  if (first) error_ = error;
+  if (!failed_local_) error_ = error;
+  const bool first = !failure_reported_;
+  failure_reported_ = true;
   failed_local_ = true;
   failed_.store(true, std::memory_order_release);
   waiters_failed_ = true;

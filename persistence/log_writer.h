@@ -25,7 +25,9 @@
 //     snapshot covers, at most trim_step_records per transaction, and commit
 //     what is pending between steps, so a commit never waits for more than
 //     one small step (not for a whole trim: ~100 synced transactions per
-//     million records).
+//     million records). Steps run when nothing is pending, and under a load
+//     that never leaves the queue empty, after every commits_per_trim_step
+//     commits, so a trim always ends.
 //   - Errors are sticky (see Durability). Nothing clears them but a restart.
 //
 // Thread-safety: all public methods are thread-safe. Callbacks run as
@@ -54,16 +56,22 @@ struct LogWriterOptions {
   // Records deleted per trim transaction: a commit waits for at most one
   // such step.
   std::size_t trim_step_records = 1000;
+  // While a trim is due and changes keep coming, one trim step after this
+  // many commits (so the log cannot grow for ever under a steady load).
+  std::uint64_t commits_per_trim_step = 32;
   // Test hooks; empty in production. after_trim_step runs on the writer
-  // thread after each trim step, with no lock held. before_queue runs in
-  // Append before the change is queued and may throw, as a failed
+  // thread after each trim step, after_commit on the committing thread
+  // after each successful commit, both with no lock held. before_queue runs
+  // in Append before the change is queued and may throw, as a failed
   // allocation would.
   std::function<void()> after_trim_step;
+  std::function<void()> after_commit;
   std::function<void()> before_queue;
   // Called once, when the error becomes sticky, with that error, on the
-  // thread that met it, with none of the writer's locks held (from Append it
-  // runs under the engine's sequencer). The server logs the detail here:
-  // /health shows only "storage error". Must be quick; optional.
+  // thread that fails the waiters (a committer, or the writer thread after a
+  // change could not be queued), with none of the writer's locks held. The
+  // server logs the detail here: /health shows only "storage error". Must
+  // be quick; optional.
   std::function<void(const Status&)> on_failure;
 };
 
@@ -117,6 +125,8 @@ class LogWriter : public ChangeSink, public Durability {
   // With `lock` held: commits while there is something to commit and nobody
   // else is committing.
   void CommitWhilePending(std::unique_lock<std::mutex>& lock);
+  // With `lock` held, right after a trim step: at most one commit.
+  void CommitOnceAfterTrimStep(std::unique_lock<std::mutex>& lock);
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
@@ -149,6 +159,11 @@ class LogWriter : public ChangeSink, public Durability {
 
   bool failed_local_ = false;         // guarded by mu_; mirrors failed_
   bool waiters_failed_ = false;       // guarded by mu_; waiters_.Fail has run
+  bool failure_reported_ = false;     // guarded by mu_; options_.on_failure has run
+  std::uint64_t commits_since_trim_step_ = 0;  // guarded by mu_
+  // The error Append records when even building a message fails (it must
+  // not throw): made up front, moved in once.
+  Status out_of_memory_ = Status::IOError("cannot queue a change for the log: out of memory");
   Status error_;                      // guarded by mu_
   Seq written_seq_ = 0;               // guarded by mu_; last seq committed (durable or not)
   std::uint64_t written_contacts_ = 0;  // guarded by mu_; contacts created up to written_seq_

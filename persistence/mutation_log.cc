@@ -93,9 +93,9 @@ int MutationLog::TryAppend(const LogBatch& batch, bool* committing) {
 
 Status MutationLog::ReserveLockFile(const std::string& dir) {
   // LMDB maps lock.mdb writable and writes into it at open (and as readers
-  // come): on a full disk a hole there is SIGBUS. Its size is about
-  // 8 KiB + 64 bytes per reader; LMDB truncates it to that, keeping these
-  // blocks.
+  // come): on a full disk a hole there is SIGBUS. It needs about 8 KiB +
+  // 64 bytes per reader; LMDB only grows a smaller file, so this one stays
+  // 64 KiB, allocated, and LMDB derives its reader slots from that size.
   constexpr off_t kLockFileBytes = 64 << 10;
   int fd = -1;
   const std::string path = dir + "/lock.mdb";

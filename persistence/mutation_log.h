@@ -30,7 +30,7 @@
 // blocks before LMDB opens it. A synced log writes with pwrite, which
 // reports ENOSPC by itself.
 //
-// Thread-safety: Append, Sync and TrimThrough must be called by one thread at
+// Thread-safety: Append, Sync, TrimStep and TrimThrough must be called by one thread at
 // a time (the LogWriter lets one committer at a time: its writer thread or a
 // committing caller); each call begins and ends its write transaction.
 // ReadAfter, FirstSeq and LastSeq may run concurrently with them and with

@@ -34,7 +34,12 @@
 // The listener is http_server.cc; one connection is a Session (session.h).
 //
 // Thread-safety: Start() and Run() are called by one owning thread; Stop()
-// and Shutdown() from anywhere. The ServiceContext must outlive the HttpServer.
+// and Shutdown() from anywhere. The ServiceContext must outlive the HttpServer,
+// and every response parked with its Durability must have been released
+// (completed or failed: Database::Close does both) before the HttpServer is
+// destroyed, since a parked callback holds its Session and posts to the
+// server's I/O context. idrecon-server closes the database after Run()
+// returns and before the server goes.
 #pragma once
 
 #include <chrono>

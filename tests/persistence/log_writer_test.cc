@@ -160,10 +160,12 @@ TEST_P(LogWriterTest, AChangeThatCannotBeQueuedIsASticky503NotAnException) {
   // queuing it fails (out of memory in LogBatch::Add), memory is ahead of
   // the log, exactly as after a failed commit.
   std::atomic<int> appends{0};
+  std::atomic<int> reported{0};
   LogWriterOptions options;
   options.before_queue = [&] {
     if (++appends == 4) throw std::bad_alloc();
   };
+  options.on_failure = [&](const Status&) { ++reported; };
   Open({}, options);
   Seq seq = 0;
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(IdentifyAndWait(*engine_, *writer_, "ok" + std::to_string(i), &seq).ok());
@@ -178,6 +180,52 @@ TEST_P(LogWriterTest, AChangeThatCannotBeQueuedIsASticky503NotAnException) {
   EXPECT_FALSE(writer_->Stop().ok());
   EXPECT_EQ(LastInLog(), last_ok) << "nothing after the failure reached the log";
   EXPECT_EQ(writer_->durable_seq(), last_ok);
+  EXPECT_EQ(reported.load(), 1) << "the failure is reported once, for the operator's log";
+}
+
+TEST_P(LogWriterTest, ATrimEndsUnderALoadThatNeverLetsTheQueueEmpty) {
+  // Every commit is followed by a new change before the committer looks
+  // again (after_commit makes one), so the queue is never empty when it
+  // decides what to do next; the trim must still make progress.
+  constexpr Seq kRecords = 400;
+  constexpr std::size_t kStep = 50;
+  constexpr int kLoadCommits = 2000;  // the load then stops, and the trim would end anyway
+  std::atomic<int> load_commits{0};
+  std::atomic<bool> loading{false};
+  std::atomic<int> trimmed_under_load{-1};
+  LogWriterOptions options;
+  options.trim_step_records = kStep;
+  options.commits_per_trim_step = 8;
+  options.after_commit = [&] {
+    if (!loading) return;
+    if (writer_->stats().trimmed_through >= kRecords && trimmed_under_load < 0) {
+      trimmed_under_load = load_commits.load();
+    }
+    if (++load_commits > kLoadCommits) return;
+    IdentifyOutcome out;
+    EXPECT_TRUE(engine_->Identify({"load" + std::to_string(load_commits.load()), ""}, &out).ok());
+  };
+  Open({}, options);
+  IdentifyOutcome out;
+  for (Seq i = 0; i < kRecords; ++i) ASSERT_TRUE(engine_->Identify({"r" + std::to_string(i), ""}, &out).ok());
+  ASSERT_TRUE(testing::WaitDurable(*writer_, kRecords).ok());
+  if (GetParam() == CommitMode::kCallerCommits) {
+    GTEST_SKIP() << "callers commit on their own threads; the writer thread trims between them";
+  }
+  loading = true;
+  writer_->RequestTrim(kRecords);
+  ASSERT_TRUE(engine_->Identify({"first-of-the-load@x", ""}, &out).ok());  // sets the load going
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (load_commits < kLoadCommits && trimmed_under_load < 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  loading = false;
+  EXPECT_GE(trimmed_under_load.load(), 0) << "the trim did not end while changes kept coming ("
+                                          << load_commits << " commits of load, " << writer_->stats().trim_steps
+                                          << " trim steps, trimmed through " << writer_->stats().trimmed_through << ", "
+                                          << writer_->stats().last_trim_error << ")";
+  EXPECT_LE(trimmed_under_load.load(), static_cast<int>((kRecords / kStep + 1) * 8 + 8))
+      << "about one step per commits_per_trim_step commits";
 }
 
 TEST_P(LogWriterTest, ATrimRunsInSmallStepsWithCommitsBetweenThem) {
