@@ -45,6 +45,11 @@ class LogWriterTest : public ::testing::TestWithParam<CommitMode> {
     EXPECT_TRUE(log_->LastSeq(&last).ok());
     return last;
   }
+  // The writer thread ends before the engine goes: a test hook running on
+  // it may still be using the engine.
+  void TearDown() override {
+    if (writer_) writer_->Stop();
+  }
 
   TempDir dir_;
   ManualClock clock_{1};
