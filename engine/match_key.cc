@@ -1,0 +1,132 @@
+#include "engine/match_key.h"
+
+#include <phonenumbers/logger.h>
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
+
+#include <set>
+#include <utility>
+
+namespace idrecon {
+namespace {
+
+using i18n::phonenumbers::NullLogger;
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+// libphonenumber's singleton, silenced before its first use here.
+// SetLogger deletes the logger it replaces, so it must not race with a
+// parse that logs: the function-local static runs it exactly once, before
+// any caller can reach the instance through this function.
+const PhoneNumberUtil& Util() {
+  static const PhoneNumberUtil* const util = [] {
+    PhoneNumberUtil* u = PhoneNumberUtil::GetInstance();
+    u->SetLogger(new NullLogger());  // takes ownership
+    return u;
+  }();
+  return *util;
+}
+
+constexpr char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr bool IsAsciiUpper(char c) { return c >= 'A' && c <= 'Z'; }
+constexpr bool IsAsciiLetter(char c) { return IsAsciiUpper(c) || (c >= 'a' && c <= 'z'); }
+constexpr bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+
+// `text` for a message: printable ASCII as is, other bytes as \xNN, so a
+// stray control byte from a command line cannot garble a terminal.
+std::string Printable(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x20 && b < 0x7f) {
+      out.push_back(c);
+    } else {
+      out += "\\x";
+      out.push_back(kHex[b >> 4]);
+      out.push_back(kHex[b & 0xf]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Status ParseRegion(std::string_view text, std::string* region) {
+  if (text.size() != 2 || !IsAsciiLetter(text[0]) || !IsAsciiLetter(text[1])) {
+    return Status::InvalidArgument("default region \"" + Printable(text) +
+                                   "\" is not a two-letter ISO 3166-1 region code such as IN or US");
+  }
+  std::string upper(text);
+  for (char& c : upper) {
+    if (!IsAsciiUpper(c)) c = static_cast<char>(c - 'a' + 'A');
+  }
+  std::set<std::string> supported;
+  Util().GetSupportedRegions(&supported);
+  if (supported.count(upper) == 0) {
+    return Status::InvalidArgument("default region \"" + Printable(text) +
+                                   "\" is not a region libphonenumber has phone number metadata for");
+  }
+  *region = std::move(upper);
+  return Status::Ok();
+}
+
+std::string Describe(const NormalizationSettings& s) {
+  if (!s.normalize) return "off";
+  if (s.default_region.empty()) return "on";
+  return "on (default region " + s.default_region + ")";
+}
+
+MatchKeys::MatchKeys(NormalizationSettings settings)
+    : settings_(std::move(settings)), parse_region_(settings_.default_region.empty() ? "ZZ" : settings_.default_region) {
+  // Silence libphonenumber now rather than on the first phone key.
+  if (settings_.normalize) Util();
+}
+
+std::string_view MatchKeys::EmailKey(std::string_view value, std::string* scratch) const {
+  if (!settings_.normalize) return value;
+  std::size_t i = 0;
+  while (i < value.size() && !IsAsciiUpper(value[i])) ++i;
+  if (i == value.size()) return value;  // already its own key: no copy
+  scratch->assign(value);
+  for (; i < scratch->size(); ++i) (*scratch)[i] = AsciiLower((*scratch)[i]);
+  return *scratch;
+}
+
+bool MatchKeys::EmailKeyEquals(std::string_view value, std::string_view key) const {
+  if (!settings_.normalize) return value == key;
+  if (value.size() != key.size()) return false;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (AsciiLower(value[i]) != key[i]) return false;
+  }
+  return true;
+}
+
+std::string_view MatchKeys::PhoneKey(std::string_view value, std::string* scratch) const {
+  if (!settings_.normalize) return value;
+  const PhoneNumberUtil& util = Util();
+  // Parse takes a const std::string&; these keep their capacity between
+  // calls, so a key costs no allocation of ours once a thread has warmed up.
+  thread_local std::string input;
+  thread_local PhoneNumber number;
+  input.assign(value);
+  if (util.Parse(input, parse_region_, &number) == PhoneNumberUtil::NO_PARSING_ERROR &&
+      util.IsPossibleNumber(number)) {
+    util.Format(number, PhoneNumberUtil::E164, scratch);
+  } else {
+    scratch->clear();
+    if (value.front() == '+') scratch->push_back('+');
+    bool any_digit = false;
+    for (char c : value) {
+      if (IsAsciiDigit(c)) {
+        scratch->push_back(c);
+        any_digit = true;
+      }
+    }
+    if (!any_digit) return value;
+  }
+  if (*scratch == value) return value;
+  return *scratch;
+}
+
+}  // namespace idrecon
