@@ -191,7 +191,11 @@ ThreadParseState& ThisThreadParseState() {
 
 }  // namespace
 
-Status ParseIdentifyRequest(std::string_view body, IdentifyRequest* out) {
+namespace {
+
+// The /identify body; with `split` non-null also a "split" field (true,
+// false or null; *split is -1 when absent or null).
+Status ParseBody(std::string_view body, IdentifyRequest* out, int* split) {
   ThreadParseState& state = ThisThreadParseState();
   std::string& input = state.padded_input;
   input.reserve(body.size() + simdjson::SIMDJSON_PADDING);
@@ -219,6 +223,19 @@ Status ParseIdentifyRequest(std::string_view body, IdentifyRequest* out) {
       s = ReadValue(field.value(), false, kEmailType, &email);
     } else if (key == "phoneNumber") {
       s = ReadValue(field.value(), true, kPhoneType, &phone);
+    } else if (split != nullptr && key == "split") {
+      od::json_type split_type;
+      if (auto error = field.value().type().get(split_type)) return FromSimdjson(error);
+      if (split_type == od::json_type::null) {
+        *split = -1;
+        s = WalkValue(field.value(), 1);
+      } else if (split_type == od::json_type::boolean) {
+        bool b = false;
+        if (auto error = field.value().get_bool().get(b)) return FromSimdjson(error);
+        *split = b ? 1 : 0;
+      } else {
+        return Invalid("split must be true or false");
+      }
     } else {
       s = WalkValue(field.value(), 1);
     }
@@ -233,6 +250,22 @@ Status ParseIdentifyRequest(std::string_view body, IdentifyRequest* out) {
   if (phone.error) return Invalid(*phone.error);
   out->email = std::move(email.value);
   out->phone = std::move(phone.value);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ParseIdentifyRequest(std::string_view body, IdentifyRequest* out) { return ParseBody(body, out, nullptr); }
+
+Status ParseGuardRequest(std::string_view body, GuardRequest* out) {
+  IdentifyRequest values;
+  int split = -1;
+  if (Status s = ParseBody(body, &values, &split); !s.ok()) return s;
+  const bool has_email = !values.email.empty(), has_phone = !values.phone.empty();
+  if (has_email == has_phone) return Invalid("give exactly one of email and phoneNumber");
+  out->field = has_email ? GuardField::kEmail : GuardField::kPhone;
+  out->value = has_email ? std::move(values.email) : std::move(values.phone);
+  out->split = split == 1;
   return Status::Ok();
 }
 

@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/guard.h"
 #include "engine/status.h"
 
 namespace idrecon {
@@ -37,5 +38,15 @@ struct IdentifyRequest {
 };
 
 Status ParseIdentifyRequest(std::string_view body, IdentifyRequest* out);
+
+// The body of PUT and DELETE /guard (docs/api.md §8): the same rules, plus
+// exactly one of "email" / "phoneNumber" must be given (non-null, non-empty
+// before trimming) and "split" is true, false, null or absent.
+struct GuardRequest {
+  GuardField field = GuardField::kEmail;
+  std::string value;  // raw
+  bool split = false;
+};
+Status ParseGuardRequest(std::string_view body, GuardRequest* out);
 
 }  // namespace idrecon

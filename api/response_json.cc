@@ -4,10 +4,7 @@
 
 namespace idrecon {
 
-void AppendClusterJson(const ClusterView& cluster, std::string* out) {
-  JsonWriter json(*out);
-  json.BeginObject();
-  json.Key("contact");
+void WriteContactObject(JsonWriter& json, const ClusterView& cluster) {
   json.BeginObject();
   json.Key("primaryContatctId");  // sic: the original task's spelling, which clients depend on
   json.Uint(cluster.primary_id);
@@ -26,6 +23,13 @@ void AppendClusterJson(const ClusterView& cluster, std::string* out) {
   for (ContactId id : cluster.secondary_ids) json.Uint(id);
   json.EndArray();
   json.EndObject();
+}
+
+void AppendClusterJson(const ClusterView& cluster, std::string* out) {
+  JsonWriter json(*out);
+  json.BeginObject();
+  json.Key("contact");
+  WriteContactObject(json, cluster);
   json.EndObject();
 }
 

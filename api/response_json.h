@@ -20,7 +20,12 @@
 
 namespace idrecon {
 
+class JsonWriter;
+
 void AppendClusterJson(const ClusterView& cluster, std::string* out);
+// The inner "contact" object alone, as a value of `json` (for bodies that
+// hold clusters: /identify, /lookup).
+void WriteContactObject(JsonWriter& json, const ClusterView& cluster);
 
 // `message` must be valid UTF-8 (ReplaceInvalidUtf8 in json_writer.h when it
 // echoes a client's bytes).

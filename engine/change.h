@@ -1,5 +1,6 @@
 // Change: one mutation of the identity graph, as the engine hands it to the
-// log (docs/api.md §4: "a created contact, a demoted primary").
+// log (docs/api.md §4: a created contact, a demoted primary; §8: a value
+// guarded or unguarded).
 //
 // The engine assigns every change a sequence number, and ids and timestamps,
 // in one critical section, so seq order = id order = createdAt order, and
@@ -32,16 +33,25 @@ using Seq = std::uint64_t;        // 0 means "none"; the first change is 1
 struct Change {
   enum class Kind : std::uint8_t {
     kCreateContact = 1,  // id, email, phone, linked_to (0: a primary), at = createdAt
-    kDemote = 2,         // id (a primary) becomes secondary of linked_to, at = updatedAt
+    kDemote = 2,         // id (a primary) becomes secondary of linked_to, at = updatedAt;
+                         // email and phone: the request's values that merged them (its
+                         // evidence; both empty in records older than the evidence)
+    kGuard = 3,          // the key in email or phone (by guard_field) is guarded, at = since
+    kUnguard = 4,        // the key in email or phone is no longer guarded
   };
   Kind kind = Kind::kCreateContact;
   Seq seq = 0;
   ContactId id = 0;
   ContactId linked_to = 0;
   Millis at = 0;
-  // Valid only during Append; empty = null. Only for kCreateContact.
+  // Valid only during Append; empty = null.
   std::string_view email;
   std::string_view phone;
+  // kGuard, kUnguard: which field (1 email, 2 phone: GuardField); kGuard:
+  // why (2 api, 3 auto: GuardReason) and whether its cluster was split.
+  std::uint8_t guard_field = 0;
+  std::uint8_t guard_reason = 0;
+  bool guard_split = false;
 };
 
 class ChangeSink {

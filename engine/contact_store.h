@@ -41,10 +41,17 @@ struct Contact {
   StringRef email = 0;
   StringRef phone = 0;
   std::uint32_t flags = 0;
-  // A deleted contact only: the linkedId it had when it was deleted (0: it was
-  // a primary), kept so exports show the row as it was. Not a link: a deleted
-  // contact is always alone in its set. Fills padding; costs no bytes.
-  ContactId deleted_link = 0;
+  // One slot, two meanings that never meet (it fills padding, so it costs
+  // no bytes): on a deleted contact, deleted_link(): the linkedId it had
+  // when it was deleted (0: it was a primary), kept so exports show the row
+  // as it was (not a link: a deleted contact is always alone in its set);
+  // on a live root, live_members(): its cluster's live contacts (guarded by
+  // the cluster lock; the cluster cap reads it). Meaningless elsewhere.
+  std::uint32_t shared_slot = 0;
+  ContactId& deleted_link() { return shared_slot; }
+  ContactId deleted_link() const { return shared_slot; }
+  std::uint32_t& live_members() { return shared_slot; }
+  std::uint32_t live_members() const { return shared_slot; }
   // Guarded by the lock of the contact's cluster (its root's stripe).
   Millis updated_at = 0;
   Millis deleted_at = kNotDeleted;

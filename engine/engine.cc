@@ -17,6 +17,13 @@
 // No thread takes a value stripe while holding a cluster stripe, and no
 // thread takes anything while holding the sequencer, so there is no cycle.
 //
+// The guard lives under the same locks: a value's guarded state is kept in
+// the guard shard of its stripe, and its carrier count in its index entry,
+// so "is it guarded", "count one more carrier" and "guard it now that the
+// count reached the threshold" are one atomic step per value; a cluster's
+// live-member count sits on its root, read for the cluster cap under the
+// roots' locks. No request can slip past either by racing another.
+//
 // Why this is linearizable: two requests that conflict (share a value, or a
 // cluster) hold a common lock across their whole effect, including their
 // sequencer section; requests that share neither commute. So the seq order is
@@ -64,6 +71,7 @@ ContactId Engine::Impl::CreateContactLockedWithSink(const Value& email, const Va
   c->email = email.known != 0 ? email.known : arena_.AppendReserved(email.bytes);
   c->phone = phone.known != 0 ? phone.known : arena_.AppendReserved(phone.bytes);
   c->flags = flags;
+  c->live_members() = 1;  // a cluster of one until a secondary is spliced in
   c->next = id;  // a list of one; a secondary is spliced in by the caller
   *seq = ++last_seq_;
   c->last_seq = *seq;
@@ -98,6 +106,7 @@ void Engine::Impl::MergeLocked(ContactId survivor, ContactId demoted, Millis now
   Contact& d = store_.Get(demoted);
   std::swap(s.next, d.next);  // splice the two circular lists
   s.last_seq = std::max({s.last_seq, d.last_seq, seq});
+  s.live_members() += d.live_members();
   clusters_.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -111,33 +120,49 @@ void Engine::Impl::BuildView(ContactId root, ClusterView* view) const {
   } while (m != root);
   std::sort(members.begin(), members.end());
 
+  // docs/api.md §2 and §6: one entry per distinct match key, written as
+  // its first (smallest-id) live carrier in this cluster, which carries the
+  // first-carrier flag; the primary's key first. Usually the primary is that
+  // first carrier itself; when an older id carries the primary's key (an
+  // import with its own timestamps), that one's spelling takes the first
+  // place instead.
   const Contact& primary = store_.Get(root);
   const std::string_view primary_email = arena_.View(primary.email);
   const std::string_view primary_phone = arena_.View(primary.phone);
+  const bool primary_first_email = !primary_email.empty() && (primary.flags & Contact::kFirstEmailCarrier);
+  const bool primary_first_phone = !primary_phone.empty() && (primary.flags & Contact::kFirstPhoneCarrier);
   view->primary_id = root;
   view->emails.clear();
   view->phone_numbers.clear();
   view->secondary_ids.clear();
   if (!primary_email.empty()) view->emails.push_back(primary_email);
   if (!primary_phone.empty()) view->phone_numbers.push_back(primary_phone);
-  // Every contact with a given value is in this cluster (docs/api.md §1 inv. 4), so
-  // the first carrier flag marks each distinct value exactly once.
   for (ContactId id : members) {
     const Contact& c = store_.Get(id);
     if (c.deleted_at != Contact::kNotDeleted) continue;
-    if (id != root) view->secondary_ids.push_back(id);
+    if (id == root) continue;
+    view->secondary_ids.push_back(id);
     if (c.flags & Contact::kFirstEmailCarrier) {
-      std::string_view e = arena_.View(c.email);
-      if (e != primary_email) view->emails.push_back(e);
+      const std::string_view e = arena_.View(c.email);
+      if (!primary_email.empty() && !primary_first_email && SameEmailKey(e, primary_email)) {
+        view->emails.front() = e;
+      } else {
+        view->emails.push_back(e);
+      }
     }
     if (c.flags & Contact::kFirstPhoneCarrier) {
-      std::string_view p = arena_.View(c.phone);
-      if (p != primary_phone) view->phone_numbers.push_back(p);
+      const std::string_view p = arena_.View(c.phone);
+      if (!primary_phone.empty() && !primary_first_phone && SamePhoneKey(p, primary_phone)) {
+        view->phone_numbers.front() = p;
+      } else {
+        view->phone_numbers.push_back(p);
+      }
     }
   }
 }
 
-Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) {
+Status Engine::Impl::PrepareQuery(const IdentifyQuery& query, Query* q, std::string* canonical_email,
+                                  std::string* canonical_phone) const {
   const std::string_view email_bytes = TrimAsciiWhitespace(query.email);
   const std::string_view phone_bytes = TrimAsciiWhitespace(query.phone);
   if (email_bytes.empty() && phone_bytes.empty()) {
@@ -149,8 +174,58 @@ Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) 
   if (phone_bytes.size() > kMaxPhoneBytes) {
     return Status::InvalidArgument("phoneNumber is longer than " + std::to_string(kMaxPhoneBytes) + " bytes");
   }
-  Value email = MakeValue(email_bytes);
-  Value phone = MakeValue(phone_bytes);
+  const std::string_view email_key = email_bytes.empty() ? email_bytes : keys_.EmailKey(email_bytes, &scratch_email());
+  const std::string_view phone_key = phone_bytes.empty() ? phone_bytes : keys_.PhoneKey(phone_bytes, &scratch_phone());
+  q->email = MakeValue(email_bytes, email_key);
+  q->phone = MakeValue(phone_bytes, phone_key);
+  canonical_email->clear();
+  canonical_phone->clear();
+  if (keys_.normalizes()) {
+    canonical_email->assign(email_key);
+    canonical_phone->assign(phone_key);
+  }
+  return Status::Ok();
+}
+
+std::uint8_t Engine::Impl::DropGuarded(Query* q, Seq* seq) const {
+  std::uint8_t guarded = 0;
+  if (const GuardState* g = FindGuard(email_guards_, q->email)) {
+    guarded |= kGuardedEmail;
+    *seq = std::max(*seq, g->seq);
+    q->email = Value{};
+  }
+  if (const GuardState* g = FindGuard(phone_guards_, q->phone)) {
+    guarded |= kGuardedPhone;
+    *seq = std::max(*seq, g->seq);
+    q->phone = Value{};
+  }
+  return guarded;
+}
+
+Status Engine::Impl::AllGuarded(std::uint8_t guarded) {
+  if (guarded == (kGuardedEmail | kGuardedPhone)) return Status::Guarded("email and phoneNumber are guarded values");
+  if (guarded == kGuardedEmail) return Status::Guarded("email is a guarded value");
+  return Status::Guarded("phoneNumber is a guarded value");
+}
+
+Seq Engine::Impl::LogGuardLocked(GuardField field, const Value& v, GuardReason reason, bool split,
+                                 Millis now) noexcept {
+  const Seq seq = ++last_seq_;
+  if (sink_ != nullptr) {
+    Change ch;
+    ch.kind = Change::Kind::kGuard;
+    ch.seq = seq;
+    ch.at = now;
+    (field == GuardField::kEmail ? ch.email : ch.phone) = v.key;
+    ch.guard_field = static_cast<std::uint8_t>(field);
+    ch.guard_reason = static_cast<std::uint8_t>(reason);
+    ch.guard_split = split;
+    AppendToSink(sink_, ch);
+  }
+  return seq;
+}
+
+Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) {
   // Reset, keeping the vectors' capacity: a caller that reuses its outcome
   // allocates nothing per request.
   out->cluster.primary_id = 0;
@@ -161,51 +236,87 @@ Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) 
   out->first_change_seq = 0;
   out->created_contact = false;
   out->merged = false;
+  out->guarded = 0;
+  out->cap_clusters[0] = out->cap_clusters[1] = 0;
+  Query q;
+  if (Status s = PrepareQuery(query, &q, &out->canonical_email, &out->canonical_phone); !s.ok()) return s;
+  Value& email = q.email;
+  Value& phone = q.phone;
 
   StripeGuard value_guard(value_locks_, email.stripe, phone.stripe);
-  const ContactId by_email = FindInIndex(email_index_, email, true);
-  const ContactId by_phone = FindInIndex(phone_index_, phone, false);
-  const bool email_is_new = !email.bytes.empty() && by_email == 0;
-  const bool phone_is_new = !phone.bytes.empty() && by_phone == 0;
+  Seq guard_seq = 0;
+  out->guarded = DropGuarded(&q, &guard_seq);
+  if (email.key.empty() && phone.key.empty()) return AllGuarded(out->guarded);
+  ValueIndex::Entry* const email_entry = FindEmail(email);
+  ValueIndex::Entry* const phone_entry = FindPhone(phone);
+  const ContactId by_email = email_entry != nullptr ? email_entry->carrier : 0;
+  const ContactId by_phone = phone_entry != nullptr ? phone_entry->carrier : 0;
+  const bool email_is_new = !email.key.empty() && email_entry == nullptr;
+  const bool phone_is_new = !phone.key.empty() && phone_entry == nullptr;
+  const bool create = email_is_new || phone_is_new;
   const std::uint32_t new_flags = (email_is_new ? Contact::kFirstEmailCarrier : 0u) |
                                   (phone_is_new ? Contact::kFirstPhoneCarrier : 0u);
 
   if (!query.allow_changes && (by_email == 0 && by_phone == 0)) return ChangesRefused();
+  // Everything that can fail first (see the top of this file): index room
+  // and auto-guard nodes under the value stripes, the contact and its bytes
+  // first thing in the sequencer.
+  const std::uint8_t auto_guards = create ? AutoGuardsDue(email, email_entry, phone, phone_entry) : 0;
+  auto prepare_create = [&](GuardShard::node_type* email_node, GuardShard::node_type* phone_node) {
+    PrepareIndexInserts(email, email_is_new, phone, phone_is_new);
+    if (auto_guards & kGuardedEmail) *email_node = MakeGuardNode(email.key);
+    if (auto_guards & kGuardedPhone) *phone_node = MakeGuardNode(phone.key);
+  };
+  // After the create, under the value stripes still: count the carriers and
+  // put the guards in place. Cannot fail.
+  auto finish_create = [&](ContactId id, GuardShard::node_type& email_node, GuardShard::node_type& phone_node,
+                           Millis now, Seq email_guard_seq, Seq phone_guard_seq) noexcept {
+    InsertValues(email, email_entry, phone, phone_entry, id);
+    if (!email_node.empty()) {
+      email_node.mapped() = GuardState{GuardReason::kAuto, false, now, email_guard_seq};
+      email_guards_[email.stripe].insert(std::move(email_node));
+    }
+    if (!phone_node.empty()) {
+      phone_node.mapped() = GuardState{GuardReason::kAuto, false, now, phone_guard_seq};
+      phone_guards_[phone.stripe].insert(std::move(phone_node));
+    }
+  };
+  auto log_auto_guards = [&](Millis now, Seq* email_guard_seq, Seq* phone_guard_seq) noexcept {
+    if (auto_guards & kGuardedEmail) *email_guard_seq = LogGuardLocked(GuardField::kEmail, email, GuardReason::kAuto, false, now);
+    if (auto_guards & kGuardedPhone) *phone_guard_seq = LogGuardLocked(GuardField::kPhone, phone, GuardReason::kAuto, false, now);
+  };
+
   if (by_email == 0 && by_phone == 0) {
     // Nothing known: a new primary. Nobody can reach it through the index
     // before we insert its values (we hold their stripes), and GetContact
     // sees it only fully built (published under the sequencer).
-    PrepareIndexInserts(email, email_is_new, phone, phone_is_new);
+    GuardShard::node_type email_node, phone_node;
+    prepare_create(&email_node, &phone_node);
     ContactId id;
-    Seq seq;
+    Seq seq, email_guard_seq = 0, phone_guard_seq = 0;
+    Millis now;
     {
       std::lock_guard<std::mutex> seq_lock(seq_mu_);
       ReserveContactLocked(email, phone);  // the last step that can fail
-      id = CreateContactLocked(email, phone, 0, NowLocked(), new_flags, &seq);
+      now = NowLocked();
+      id = CreateContactLocked(email, phone, 0, now, new_flags, &seq);
+      log_auto_guards(now, &email_guard_seq, &phone_guard_seq);
     }
     clusters_.fetch_add(1, std::memory_order_relaxed);
-    InsertValues(email, email_is_new, phone, phone_is_new, id);
+    finish_create(id, email_node, phone_node, now, email_guard_seq, phone_guard_seq);
     const Contact& c = store_.Get(id);
     out->cluster.primary_id = id;
     if (!email.bytes.empty()) out->cluster.emails.push_back(arena_.View(c.email));
     if (!phone.bytes.empty()) out->cluster.phone_numbers.push_back(arena_.View(c.phone));
-    out->depends_on_seq = seq;
+    out->depends_on_seq = std::max({seq, email_guard_seq, phone_guard_seq, guard_seq});
     out->first_change_seq = seq;
     out->created_contact = true;
     return Status::Ok();
   }
 
-  // Lock the matched clusters' roots, retrying if a merge demoted a root
-  // between our lock-free find and taking its lock.
   ContactId root_a = 0, root_b = 0;
   StripeGuard cluster_guard(cluster_locks_);
-  for (;;) {
-    root_a = by_email ? FindRoot(by_email) : 0;
-    root_b = by_phone ? FindRoot(by_phone) : 0;
-    cluster_guard.Lock(ClusterStripe(root_a), ClusterStripe(root_b));
-    if ((root_a == 0 || IsRoot(root_a)) && (root_b == 0 || IsRoot(root_b))) break;
-    cluster_guard.Release();
-  }
+  LockRoots(by_email, by_phone, &cluster_guard, &root_a, &root_b);
 
   ContactId survivor = root_a ? root_a : root_b;
   ContactId demoted = 0;
@@ -213,12 +324,21 @@ Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) 
     survivor = Older(root_a, root_b) ? root_a : root_b;
     demoted = survivor == root_a ? root_b : root_a;
   }
-  const bool create = email_is_new || phone_is_new;
   if (!query.allow_changes && (demoted != 0 || create)) return ChangesRefused();
+  if (demoted != 0 && guard_.max_cluster != 0 &&
+      std::uint64_t{LiveMembers(root_a)} + LiveMembers(root_b) > guard_.max_cluster) {
+    out->cap_clusters[0] = std::min(root_a, root_b);
+    out->cap_clusters[1] = std::max(root_a, root_b);
+    return Status::ClusterCap("merging clusters " + std::to_string(out->cap_clusters[0]) + " and " +
+                              std::to_string(out->cap_clusters[1]) + " would pass the cluster cap of " +
+                              std::to_string(guard_.max_cluster) + " contacts");
+  }
 
+  Seq email_guard_seq = 0, phone_guard_seq = 0;
   if (demoted != 0 || create) {
     // (Never both: a merge needs both values known, a create a new one.)
-    if (create) PrepareIndexInserts(email, email_is_new, phone, phone_is_new);
+    GuardShard::node_type email_node, phone_node;
+    if (create) prepare_create(&email_node, &phone_node);
     Millis now;
     Seq demote_seq = 0, create_seq = 0;
     ContactId id = 0;
@@ -235,10 +355,15 @@ Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) 
           ch.id = demoted;
           ch.linked_to = survivor;
           ch.at = now;
+          ch.email = email.bytes;  // the merge's evidence
+          ch.phone = phone.bytes;
           AppendToSink(sink_, ch);
         }
       }
-      if (create) id = CreateContactLocked(email, phone, survivor, now, new_flags, &create_seq);
+      if (create) {
+        id = CreateContactLocked(email, phone, survivor, now, new_flags, &create_seq);
+        log_auto_guards(now, &email_guard_seq, &phone_guard_seq);
+      }
     }
     if (demoted != 0) {
       MergeLocked(survivor, demoted, now, demote_seq);
@@ -248,14 +373,15 @@ Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) 
       Contact& s = store_.Get(survivor);
       Contact& c = store_.Get(id);
       std::swap(s.next, c.next);  // splice the one-element list in
-      s.last_seq = std::max(s.last_seq, create_seq);
-      InsertValues(email, email_is_new, phone, phone_is_new, id);
+      s.last_seq = std::max({s.last_seq, create_seq, email_guard_seq, phone_guard_seq});
+      s.live_members() += 1;
+      finish_create(id, email_node, phone_node, now, email_guard_seq, phone_guard_seq);
       out->created_contact = true;
     }
     out->first_change_seq = demote_seq != 0 ? demote_seq : create_seq;
   }
   BuildView(survivor, &out->cluster);
-  out->depends_on_seq = store_.Get(survivor).last_seq;
+  out->depends_on_seq = std::max(store_.Get(survivor).last_seq, guard_seq);
   return Status::Ok();
 }
 
@@ -286,8 +412,8 @@ Status Engine::Impl::ReadRow(ContactId id, ContactRow* out) const {
   out->updated_at = c.updated_at;
   if (c.deleted_at != Contact::kNotDeleted) {
     out->deleted_at = c.deleted_at;
-    out->linked_id = c.deleted_link;  // history; a deleted contact is alone
-    out->is_primary = c.deleted_link == 0;
+    out->linked_id = c.deleted_link();  // history; a deleted contact is alone
+    out->is_primary = c.deleted_link() == 0;
   }
   out->depends_on_seq = store_.Get(root).last_seq;
   return Status::Ok();
@@ -317,6 +443,7 @@ Status Engine::Impl::Apply(const Change& change) {
     MergeLocked(change.linked_to, change.id, change.at, change.seq);
     return Status::Ok();
   }
+  if (change.kind == Change::Kind::kGuard || change.kind == Change::Kind::kUnguard) return ApplyGuard(change);
   if (change.kind != Change::Kind::kCreateContact) return corrupt("unknown change kind");
   if (change.id != end) {
     return corrupt("contact id " + std::to_string(change.id) + " is not the next id " + std::to_string(end));
@@ -328,11 +455,13 @@ Status Engine::Impl::Apply(const Change& change) {
   if (change.linked_to != 0 && (change.linked_to >= end || !IsRoot(change.linked_to))) {
     return corrupt("contact links to " + std::to_string(change.linked_to) + ", which is not a primary");
   }
-  Value email = MakeValue(change.email);
-  Value phone = MakeValue(change.phone);
+  Value email = MakeValue(change.email, change.email.empty() ? change.email : keys_.EmailKey(change.email, &scratch_email()));
+  Value phone = MakeValue(change.phone, change.phone.empty() ? change.phone : keys_.PhoneKey(change.phone, &scratch_phone()));
   StripeGuard value_guard(value_locks_, email.stripe, phone.stripe);
-  const bool email_is_new = !email.bytes.empty() && FindInIndex(email_index_, email, true) == 0;
-  const bool phone_is_new = !phone.bytes.empty() && FindInIndex(phone_index_, phone, false) == 0;
+  ValueIndex::Entry* const email_entry = FindEmail(email);
+  ValueIndex::Entry* const phone_entry = FindPhone(phone);
+  const bool email_is_new = !email.key.empty() && email_entry == nullptr;
+  const bool phone_is_new = !phone.key.empty() && phone_entry == nullptr;
   StripeGuard cluster_guard(cluster_locks_, ClusterStripe(change.linked_to), StripeLocks::kNone);
   const std::uint32_t flags = (email_is_new ? Contact::kFirstEmailCarrier : 0u) |
                               (phone_is_new ? Contact::kFirstPhoneCarrier : 0u);
@@ -354,8 +483,9 @@ Status Engine::Impl::Apply(const Change& change) {
     Contact& s = store_.Get(change.linked_to);
     std::swap(s.next, store_.Get(id).next);
     s.last_seq = std::max(s.last_seq, seq);
+    s.live_members() += 1;
   }
-  InsertValues(email, email_is_new, phone, phone_is_new, id);
+  InsertValues(email, email_entry, phone, phone_entry, id);
   return Status::Ok();
 }
 
@@ -371,6 +501,20 @@ Engine::Engine(const Options& options) : impl_(std::make_unique<Impl>(options)) 
 Engine::~Engine() = default;
 
 Status Engine::Identify(const IdentifyQuery& query, IdentifyOutcome* out) { return impl_->Identify(query, out); }
+Status Engine::Lookup(const IdentifyQuery& query, LookupOutcome* out) const { return impl_->Lookup(query, out); }
+Status Engine::Guard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out, bool* changed) {
+  return impl_->Guard(field, value, allow_changes, out, changed);
+}
+Status Engine::Unguard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out) {
+  return impl_->Unguard(field, value, allow_changes, out);
+}
+void Engine::ListGuards(std::vector<GuardEntry>* out) const { impl_->ListGuards(out); }
+Status Engine::AddFileGuards(const std::vector<std::pair<GuardField, std::string>>& values) {
+  return impl_->AddFileGuards(values);
+}
+Status Engine::RestoreGuard(const GuardEntry& entry) { return impl_->RestoreGuard(entry); }
+const MatchKeys& Engine::match_keys() const { return impl_->match_keys(); }
+const GuardSettings& Engine::guard_settings() const { return impl_->guard_settings(); }
 Status Engine::GetContact(ContactId id, ContactRow* out) const { return impl_->GetContact(id, out); }
 Status Engine::Apply(const Change& change) { return impl_->Apply(change); }
 Status Engine::RestoreContact(const ContactRow& row) { return impl_->RestoreContact(row); }

@@ -7,6 +7,14 @@
 // as if all calls ran one at a time in some serial order (linearizable), and
 // that order is the order of the sequence numbers handed to the ChangeSink.
 //
+// Values match by their match key (docs/api.md §6, engine/match_key.h): the
+// value itself, or its canonical form when Options::normalization is on.
+// Guarded values (docs/api.md §8, engine/guard.h) are dropped from a request
+// before it matches anything, and a merge past the cluster cap is refused;
+// both are decided under the locks of the values and clusters involved, so
+// they are part of the same serial order. Lookup answers what Identify would
+// do, changing nothing.
+//
 // Thread-safety: every public method may be called concurrently from any
 // number of threads. Requests that touch different clusters and different
 // value-lock stripes proceed in parallel. See engine.cc for the lock order.
@@ -28,6 +36,8 @@
 
 #include "engine/change.h"
 #include "engine/clock.h"
+#include "engine/guard.h"
+#include "engine/match_key.h"
 #include "engine/status.h"
 
 namespace idrecon {
@@ -63,6 +73,36 @@ struct IdentifyOutcome {
   Seq first_change_seq = 0;
   bool created_contact = false;  // a new contact (primary or secondary) was made
   bool merged = false;           // two clusters were joined
+  // The request's fields that were dropped because their value is guarded
+  // (kGuardedEmail | kGuardedPhone); set with Ok and with Status Guarded.
+  std::uint8_t guarded = 0;
+  // With normalisation on: the match keys of the request's values (empty:
+  // the value was absent). Empty when normalisation is off.
+  std::string canonical_email;
+  std::string canonical_phone;
+  // With Status ClusterCap: the two primaries it would have merged, ascending.
+  ContactId cap_clusters[2] = {0, 0};
+};
+
+inline constexpr std::uint8_t kGuardedEmail = 1;
+inline constexpr std::uint8_t kGuardedPhone = 2;
+
+// What Identify would do with a query (docs/api.md §7), and the clusters its
+// values touch, without changing anything.
+struct LookupOutcome {
+  enum class Creates : std::uint8_t { kNone, kPrimary, kSecondary };
+  ClusterView clusters[2];  // the first cluster_count, by ascending primary id
+  std::size_t cluster_count = 0;
+  Creates creates = Creates::kNone;
+  ContactId merges[2] = {0, 0};  // the two primaries it would merge, ascending; {0, 0}: none
+  ContactId primary_id = 0;      // primary of the resulting cluster; 0: a new primary
+  bool refused_by_cap = false;   // the merge would pass the cluster cap (then creates = kNone)
+  std::uint8_t guarded = 0;      // as IdentifyOutcome
+  std::string canonical_email;   // as IdentifyOutcome
+  std::string canonical_phone;
+  // Highest seq of any change the answer shows (the touched clusters, the
+  // guards that dropped a value); it may be shown once that is durable.
+  Seq depends_on_seq = 0;
 };
 
 // One contact as docs/api.md §1 defines the row. Empty string_view = null.
@@ -116,6 +156,11 @@ class Engine {
     // Threads RestoreAll may use (hashing rows, building the email and the
     // phone index side by side); 0 or 1 = the calling thread only.
     unsigned restore_threads = 1;
+    // How values become match keys (docs/api.md §6). A data directory has
+    // one setting; every engine on it must use the same.
+    NormalizationSettings normalization;
+    // The automatic guard and the cluster cap (docs/api.md §8); off by default.
+    GuardSettings guard;
   };
 
   explicit Engine(const Options& options);
@@ -133,7 +178,41 @@ class Engine {
   // failure came before them (every allocation a change needs is made
   // before the first reaches the sink), or all of them when it came while
   // building *out afterwards (as if the answer were lost on the way).
+  //
+  // Guard (docs/api.md §8): a guarded value is dropped first (out->guarded);
+  // when every given value is guarded: Status Guarded, nothing changes. A
+  // merge of clusters with more than Options::guard.max_cluster live
+  // contacts together: Status ClusterCap (out->cap_clusters), nothing
+  // changes. A create that makes a value its max_contacts-th live carrier
+  // also guards it (reason auto, a kGuard change after the create).
   Status Identify(const IdentifyQuery& query, IdentifyOutcome* out);
+
+  // docs/api.md §7: what Identify(query) would do now, and the clusters the
+  // query's (unguarded) values touch. Same validation and errors as
+  // Identify, except that the cluster cap is an answer (refused_by_cap),
+  // not an error. Changes nothing; query.allow_changes is ignored.
+  Status Lookup(const IdentifyQuery& query, LookupOutcome* out) const;
+
+  // docs/api.md §8 PUT /guard: guards `value` (raw: trimmed here, then made a
+  // match key) with reason api, as a kGuard change. Already guarded: *out
+  // is its entry as it is, *changed false, nothing logged. InvalidArgument
+  // for an empty or over-long value; Unavailable when allow_changes is
+  // false and it would change something.
+  Status Guard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out, bool* changed);
+  // DELETE /guard: unguards it (a kUnguard change); *out is the entry it
+  // had. NotFound when it was not guarded.
+  Status Unguard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out);
+  // Every guarded value, sorted by field (email first) then value.
+  void ListGuards(std::vector<GuardEntry>* out) const;
+  // The guard file's values (reason file; not logged: the file is read
+  // again at every start). A value already guarded keeps its entry.
+  // InvalidArgument for an empty or over-long value, and nothing changes.
+  Status AddFileGuards(const std::vector<std::pair<GuardField, std::string>>& values);
+  // Snapshot load: one guard as a snapshot kept it (not a file guard).
+  Status RestoreGuard(const GuardEntry& entry);
+
+  const MatchKeys& match_keys() const;
+  const GuardSettings& guard_settings() const;
 
   // docs/api.md §3 GET /contacts/{id}. NotFound for an id never assigned, and for a
   // vacant id (see ContactRow).
@@ -142,7 +221,9 @@ class Engine {
   // Replays one change from the log (recovery). Changes must come in seq
   // order, each exactly as the engine once produced it: a create must carry
   // the next id, links must name current roots. Anything else is Corruption
-  // and changes nothing. Does not call the sink. Not thread-safe: recovery
+  // and changes nothing. Guard changes are replayed as recorded (an
+  // unguard of a value that is not guarded is a no-op: file guards are
+  // added after recovery). Does not call the sink. Not thread-safe: recovery
   // calls it before any other thread uses the engine. Out of memory it
   // throws std::bad_alloc and changes nothing, so the change may be retried.
   Status Apply(const Change& change);

@@ -1,6 +1,7 @@
 // Engine::Impl: the engine's state and the helpers its methods share.
 //
 // Internal to engine/: engine.cc holds /identify, reads and log replay;
+// engine_lookup.cc holds /lookup; engine_guard.cc the guarded values;
 // engine_restore.cc holds snapshot restore (RestoreContact, RestoreLink and
 // the bulk RestoreAll). The locking protocol is described in engine.cc.
 #pragma once
@@ -9,7 +10,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -35,12 +38,25 @@ class Engine::Impl {
         clock_(o.clock),
         sink_(o.sink),
         hash_(o.value_hash != nullptr ? ValueHasher(o.value_hash) : ValueHasher()),
+        keys_(o.normalization),
+        guard_(o.guard),
         value_locks_(o.lock_stripes),
         cluster_locks_(o.lock_stripes),
         email_index_(value_locks_.size()),
-        phone_index_(value_locks_.size()) {}
+        phone_index_(value_locks_.size()),
+        email_guards_(value_locks_.size()),
+        phone_guards_(value_locks_.size()) {}
 
   Status Identify(const IdentifyQuery& query, IdentifyOutcome* out);
+  Status Lookup(const IdentifyQuery& query, LookupOutcome* out) const;
+  Status Guard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out, bool* changed);
+  Status Unguard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out);
+  void ListGuards(std::vector<GuardEntry>* out) const;
+  Status AddFileGuards(const std::vector<std::pair<GuardField, std::string>>& values);
+  Status RestoreGuard(const GuardEntry& entry);
+  Status ApplyGuard(const Change& change);
+  const MatchKeys& match_keys() const { return keys_; }
+  const GuardSettings& guard_settings() const { return guard_; }
   Status GetContact(ContactId id, ContactRow* out) const;
   // GetContact without the vacant check (ForEachContact shows every id).
   Status ReadRow(ContactId id, ContactRow* out) const;
@@ -63,35 +79,126 @@ class Engine::Impl {
   }
 
  private:
-  // A value of the request with its hash and stripe; empty = absent.
+  // A value of the request: its bytes as given (trimmed), its match key,
+  // the key's hash and stripe; empty = absent.
   struct Value {
     std::string_view bytes;
+    std::string_view key;
     std::uint64_t hash = 0;
     std::size_t stripe = StripeLocks::kNone;
-    // The arena copy of these bytes, when a live contact already holds them
-    // (0: none). A new contact reuses it instead of storing the bytes again.
+    // The arena copy of these bytes, when the live contact the index found
+    // holds exactly them (0: none). A new contact reuses it instead of
+    // storing the bytes again.
     StringRef known = 0;
   };
 
-  Value MakeValue(std::string_view bytes) const {
+  Value MakeValue(std::string_view bytes, std::string_view key) const {
     Value v;
     v.bytes = bytes;
-    if (!bytes.empty()) {
-      v.hash = hash_(bytes);
+    v.key = key;
+    if (!key.empty()) {
+      v.hash = hash_(key);
       v.stripe = value_locks_.StripeOf(engine_detail::StripeKey(v.hash));
     }
     return v;
   }
 
-  // Also records the found contact's arena copy in v.known (see Value).
-  ContactId FindInIndex(const std::vector<ValueIndex>& index, Value& v, bool email) const {
-    if (v.bytes.empty()) return 0;
-    const ContactId found = index[v.stripe].Find(v.bytes, v.hash, [&](ContactId id) {
-      const Contact& c = store_.Get(id);
-      return arena_.View(email ? c.email : c.phone);
-    });
-    if (found != 0) v.known = email ? store_.Get(found).email : store_.Get(found).phone;
-    return found;
+  // The guarded keys of one field; shard i guarded by value_locks_ stripe i,
+  // like the index shard of the same number.
+  struct GuardState {
+    GuardReason reason = GuardReason::kApi;
+    bool split = false;
+    Millis since = 0;
+    Seq seq = 0;  // the change that guarded it; 0: a file guard, or restored
+  };
+  using GuardShard = std::map<std::string, GuardState, std::less<>>;
+
+  // A request's values, trimmed, checked and keyed (PrepareQuery). The keys
+  // may point into thread-local scratch: use them before the next query on
+  // this thread.
+  struct Query {
+    Value email;
+    Value phone;
+  };
+  Status PrepareQuery(const IdentifyQuery& query, Query* q, std::string* canonical_email,
+                      std::string* canonical_phone) const;
+  // Under the values' stripes: drops guarded values from q (returns the
+  // kGuarded* bits) and raises *seq to the seq of each guard that did.
+  std::uint8_t DropGuarded(Query* q, Seq* seq) const;
+  static Status AllGuarded(std::uint8_t guarded);
+
+  // Does contact `id`'s email (phone) have match key v.key?
+  bool EmailMatches(ContactId id, const Value& v) const {
+    const std::string_view raw = arena_.View(store_.Get(id).email);
+    return raw == v.bytes || (keys_.normalizes() && keys_.EmailKeyEquals(raw, v.key));
+  }
+  bool PhoneMatches(ContactId id, const Value& v) const {
+    const std::string_view raw = arena_.View(store_.Get(id).phone);
+    if (raw == v.bytes) return true;
+    if (!keys_.normalizes() || raw.empty()) return false;
+    thread_local std::string scratch;
+    return keys_.PhoneKey(raw, &scratch) == v.key;
+  }
+  // Do two stored values (trimmed, non-empty) have the same key?
+  bool SameEmailKey(std::string_view a, std::string_view b) const {
+    return a == b || (keys_.normalizes() && keys_.EmailKeyEquals(a, keys_.EmailKey(b, &scratch_email())));
+  }
+  bool SamePhoneKey(std::string_view a, std::string_view b) const {
+    if (a == b) return true;
+    if (!keys_.normalizes()) return false;
+    std::string other;
+    return keys_.PhoneKey(a, &scratch_phone()) == keys_.PhoneKey(b, &other);
+  }
+  static std::string& scratch_email() {
+    thread_local std::string s;
+    return s;
+  }
+  static std::string& scratch_phone() {
+    thread_local std::string s;
+    return s;
+  }
+
+  // The index entry of v (nullptr: no live contact has its key). Also
+  // records the carrier's arena copy in v.known when it holds v's bytes.
+  ValueIndex::Entry* FindEmail(Value& v) const {
+    if (v.key.empty()) return nullptr;
+    ValueIndex::Entry* e =
+        email_index_[v.stripe].Find(v.key, v.hash, [&](ContactId id) { return EmailMatches(id, v); });
+    if (e != nullptr) {
+      const StringRef ref = store_.Get(e->carrier).email;
+      if (arena_.View(ref) == v.bytes) v.known = ref;
+    }
+    return e;
+  }
+  ValueIndex::Entry* FindPhone(Value& v) const {
+    if (v.key.empty()) return nullptr;
+    ValueIndex::Entry* e =
+        phone_index_[v.stripe].Find(v.key, v.hash, [&](ContactId id) { return PhoneMatches(id, v); });
+    if (e != nullptr) {
+      const StringRef ref = store_.Get(e->carrier).phone;
+      if (arena_.View(ref) == v.bytes) v.known = ref;
+    }
+    return e;
+  }
+  const GuardState* FindGuard(const std::vector<GuardShard>& shards, const Value& v) const {
+    if (v.key.empty()) return nullptr;
+    const GuardShard& shard = shards[v.stripe];
+    if (shard.empty()) return nullptr;
+    auto it = shard.find(v.key);
+    return it == shard.end() ? nullptr : &it->second;
+  }
+
+  // Locks the clusters of the two matched contacts (either may be 0) and
+  // returns their roots, retrying while a merge demotes one meanwhile.
+  void LockRoots(ContactId by_email, ContactId by_phone, StripeGuard* guard, ContactId* root_a,
+                 ContactId* root_b) const {
+    for (;;) {
+      *root_a = by_email ? FindRoot(by_email) : 0;
+      *root_b = by_phone ? FindRoot(by_phone) : 0;
+      guard->Lock(ClusterStripe(*root_a), ClusterStripe(*root_b));
+      if ((*root_a == 0 || IsRoot(*root_a)) && (*root_b == 0 || IsRoot(*root_b))) return;
+      guard->Release();
+    }
   }
 
   // Root of `id`'s set, with path halving. Safe without locks: `parent` only
@@ -134,8 +241,8 @@ class Engine::Impl {
   //   InsertValues: after the sequencer, still under the values' stripes.
   // The last two cannot fail.
   void PrepareIndexInserts(const Value& email, bool email_is_new, const Value& phone, bool phone_is_new) {
-    if (email_is_new) email_index_[email.stripe].PrepareInsert(email.bytes, email.hash);
-    if (phone_is_new) phone_index_[phone.stripe].PrepareInsert(phone.bytes, phone.hash);
+    if (email_is_new) email_index_[email.stripe].PrepareInsert(email.key, email.hash);
+    if (phone_is_new) phone_index_[phone.stripe].PrepareInsert(phone.key, phone.hash);
   }
   void ReserveContactLocked(const Value& email, const Value& phone) {
     store_.ReserveNext();
@@ -151,15 +258,52 @@ class Engine::Impl {
   // (breaking its contract, change.h) ends the process here rather than
   // leave the log and the engine disagreeing.
   static void AppendToSink(ChangeSink* sink, const Change& ch) noexcept { sink->Append(ch); }
-  void InsertValues(const Value& email, bool email_is_new, const Value& phone, bool phone_is_new,
-                    ContactId id) noexcept {
-    if (email_is_new) email_index_[email.stripe].Insert(email.bytes, email.hash, id);
-    if (phone_is_new) phone_index_[phone.stripe].Insert(phone.bytes, phone.hash, id);
+  // The new contact `id` carries both values: new keys enter the index,
+  // known ones (their entries, found under the same stripes) count it.
+  void InsertValues(const Value& email, ValueIndex::Entry* email_entry, const Value& phone,
+                    ValueIndex::Entry* phone_entry, ContactId id) noexcept {
+    if (!email.key.empty()) {
+      if (email_entry == nullptr) {
+        email_index_[email.stripe].Insert(email.key, email.hash, id);
+      } else {
+        ++email_entry->carriers;
+      }
+    }
+    if (!phone.key.empty()) {
+      if (phone_entry == nullptr) {
+        phone_index_[phone.stripe].Insert(phone.key, phone.hash, id);
+      } else {
+        ++phone_entry->carriers;
+      }
+    }
   }
+  // Auto guard (docs/api.md §8): which of the new contact's values reach the
+  // threshold with it and are not guarded yet (kGuarded* bits). Decided
+  // before the create so the guard's map node is allocated in time.
+  std::uint8_t AutoGuardsDue(const Value& email, const ValueIndex::Entry* email_entry, const Value& phone,
+                             const ValueIndex::Entry* phone_entry) const {
+    if (guard_.max_contacts == 0) return 0;
+    auto due = [&](const Value& v, const ValueIndex::Entry* e, const std::vector<GuardShard>& shards) {
+      const std::uint64_t carriers = (e == nullptr ? 0 : e->carriers) + 1;
+      return !v.key.empty() && carriers >= guard_.max_contacts && FindGuard(shards, v) == nullptr;
+    };
+    return (due(email, email_entry, email_guards_) ? kGuardedEmail : 0) |
+           (due(phone, phone_entry, phone_guards_) ? kGuardedPhone : 0);
+  }
+  // A map node for a guard of `key`, allocated ahead (may throw).
+  static GuardShard::node_type MakeGuardNode(std::string_view key) {
+    GuardShard one;
+    one.emplace(std::string(key), GuardState{});
+    return one.extract(one.begin());
+  }
+  // Under the sequencer: logs a kGuard change for `v` and returns its seq.
+  Seq LogGuardLocked(GuardField field, const Value& v, GuardReason reason, bool split, Millis now) noexcept;
   // Under both roots' cluster locks: demoted's members join survivor's cluster.
   void MergeLocked(ContactId survivor, ContactId demoted, Millis now, Seq seq) noexcept;
   // Under the root's cluster lock.
   void BuildView(ContactId root, ClusterView* view) const;
+  // The cluster's live contacts: kept on its root (Contact::live_members).
+  std::uint32_t LiveMembers(ContactId root) const { return store_.Get(root).live_members(); }
 
   // RestoreAll's helpers (engine_restore.cc).
   struct KeyedValue;
@@ -173,11 +317,17 @@ class Engine::Impl {
   Clock* const clock_;
   ChangeSink* const sink_;
   const ValueHasher hash_;  // keyed per engine unless a test injects one
+  const MatchKeys keys_;
+  const GuardSettings guard_;
 
   mutable StripeLocks value_locks_;
   mutable StripeLocks cluster_locks_;
-  std::vector<ValueIndex> email_index_;  // shard i guarded by value_locks_ stripe i
-  std::vector<ValueIndex> phone_index_;  // likewise
+  // Shard i of each is guarded by value_locks_ stripe i. The index is
+  // mutable because Find hands out entries that Identify then counts in.
+  mutable std::vector<ValueIndex> email_index_;
+  mutable std::vector<ValueIndex> phone_index_;
+  std::vector<GuardShard> email_guards_;
+  std::vector<GuardShard> phone_guards_;
 
   ContactStore store_;
   StringArena arena_;  // appended under seq_mu_

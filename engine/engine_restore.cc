@@ -99,11 +99,14 @@ Status Engine::Impl::RestoreContact(const ContactRow& row) {
   if (row.id != end) return RowCorruption(row.id, "expected id " + std::to_string(end));
   if (Status s = CheckRow(row); !s.ok()) return s;
   const bool live = !row.deleted_at.has_value();
-  Value email = MakeValue(row.email);
-  Value phone = MakeValue(row.phone);
+  // A deleted row's values match nothing: they get no key.
+  Value email = MakeValue(row.email, !live || row.email.empty() ? std::string_view() : keys_.EmailKey(row.email, &scratch_email()));
+  Value phone = MakeValue(row.phone, !live || row.phone.empty() ? std::string_view() : keys_.PhoneKey(row.phone, &scratch_phone()));
   StripeGuard value_guard(value_locks_, email.stripe, phone.stripe);
-  const bool email_is_new = live && !email.bytes.empty() && FindInIndex(email_index_, email, true) == 0;
-  const bool phone_is_new = live && !phone.bytes.empty() && FindInIndex(phone_index_, phone, false) == 0;
+  ValueIndex::Entry* const email_entry = FindEmail(email);
+  ValueIndex::Entry* const phone_entry = FindPhone(phone);
+  const bool email_is_new = !email.key.empty() && email_entry == nullptr;
+  const bool phone_is_new = !phone.key.empty() && phone_entry == nullptr;
   PrepareIndexInserts(email, email_is_new, phone, phone_is_new);  // what can fail first, as in Identify
   ContactId id;
   {
@@ -114,7 +117,7 @@ Status Engine::Impl::RestoreContact(const ContactRow& row) {
     c->created_at = row.created_at;
     c->updated_at = row.updated_at;
     c->deleted_at = live ? Contact::kNotDeleted : *row.deleted_at;
-    c->deleted_link = live ? 0 : row.linked_id;
+    c->shared_slot = live ? 1 : row.linked_id;  // live_members of a lone contact, or deleted_link
     c->email = email.known != 0 ? email.known : arena_.AppendReserved(email.bytes);
     c->phone = phone.known != 0 ? phone.known : arena_.AppendReserved(phone.bytes);
     c->flags = (email_is_new ? Contact::kFirstEmailCarrier : 0u) | (phone_is_new ? Contact::kFirstPhoneCarrier : 0u);
@@ -125,7 +128,7 @@ Status Engine::Impl::RestoreContact(const ContactRow& row) {
     last_time_ = std::max({last_time_, row.created_at, row.updated_at});
   }
   if (live) clusters_.fetch_add(1, std::memory_order_relaxed);
-  InsertValues(email, email_is_new, phone, phone_is_new, id);
+  InsertValues(email, email_entry, phone, phone_entry, id);
   return Status::Ok();
 }
 
@@ -145,6 +148,7 @@ Status Engine::Impl::RestoreLink(ContactId secondary, ContactId primary) {
   StripeGuard guard(cluster_locks_, ClusterStripe(secondary), ClusterStripe(primary));
   s.parent.store(primary, std::memory_order_release);
   std::swap(s.next, p.next);
+  p.live_members() += s.live_members();
   clusters_.fetch_sub(1, std::memory_order_relaxed);
   return Status::Ok();
 }
@@ -174,8 +178,8 @@ Status Engine::Impl::HashRows(const RowSource& rows, KeySlices* email_keys, KeyS
       }
       if (row.deleted_at) continue;
       ++lives[part];
-      if (!row.email.empty()) emails.push_back({hash_(row.email), id});
-      if (!row.phone.empty()) phones.push_back({hash_(row.phone), id});
+      if (!row.email.empty()) emails.push_back({hash_(keys_.EmailKey(row.email, &scratch_email())), id});
+      if (!row.phone.empty()) phones.push_back({hash_(keys_.PhoneKey(row.phone, &scratch_phone())), id});
     }
   });
   for (unsigned part = 0; part < parts; ++part) {
@@ -227,20 +231,29 @@ void Engine::Impl::ClaimHashes(KeySlices keys, std::vector<ValueIndex>& index, s
 
 StringRef Engine::Impl::ResolveValue(std::vector<ValueIndex>& index, std::string_view bytes, ContactId id,
                                      ContactId owner, bool email, bool* first_carrier) {
+  // ClaimHashes counted this row as a carrier of its hash's owner.
   *first_carrier = false;
-  if (owner != id) {
-    const Contact& o = store_.Get(owner);
-    const StringRef ref = email ? o.email : o.phone;
-    if (arena_.View(ref) == bytes) return ref;
-    // A different value owns this hash: the collision map decides, as in
-    // ValueIndex::Find + Insert.
-    ValueIndex& shard = index[value_locks_.StripeOf(engine_detail::StripeKey(hash_(bytes)))];
-    if (const ContactId holder = shard.FindCollided(bytes); holder != 0) {
-      const Contact& h = store_.Get(holder);
-      return email ? h.email : h.phone;
-    }
-    shard.InsertCollided(bytes, id);
+  if (owner == id) {
+    *first_carrier = true;
+    return arena_.Append(bytes);
   }
+  const Contact& o = store_.Get(owner);
+  const StringRef ref = email ? o.email : o.phone;
+  if (arena_.View(ref) == bytes) return ref;
+  const std::string_view key = email ? keys_.EmailKey(bytes, &scratch_email()) : keys_.PhoneKey(bytes, &scratch_phone());
+  const Value v = MakeValue(bytes, key);
+  if (email ? EmailMatches(owner, v) : PhoneMatches(owner, v)) return arena_.Append(bytes);  // another spelling
+  // A different key owns this hash: the collision map decides, as in
+  // ValueIndex::Find + Insert, and the count moves there.
+  ValueIndex& shard = index[v.stripe];
+  --shard.OwnerEntry(v.hash).carriers;
+  if (ValueIndex::Entry* holder = shard.FindCollided(key); holder != nullptr) {
+    ++holder->carriers;
+    const Contact& h = store_.Get(holder->carrier);
+    const StringRef held = email ? h.email : h.phone;
+    return arena_.View(held) == bytes ? held : arena_.Append(bytes);
+  }
+  shard.InsertCollided(key, id);
   *first_carrier = true;
   return arena_.Append(bytes);
 }
@@ -312,7 +325,7 @@ Status Engine::Impl::RestoreAll(const RowSource& rows) {
       c->created_at = row.created_at;
       c->updated_at = row.updated_at;
       c->deleted_at = alive ? Contact::kNotDeleted : *row.deleted_at;
-      c->deleted_link = alive ? 0 : row.linked_id;
+      c->shared_slot = alive ? 1 : row.linked_id;  // live_members of a lone contact, or deleted_link
       std::uint32_t flags = 0;
       bool first = false;
       if (alive && !row.email.empty()) {

@@ -10,6 +10,8 @@ std::string_view CodeName(Status::Code code) {
     case Status::Code::kCorruption: return "Corruption";
     case Status::Code::kIOError: return "IOError";
     case Status::Code::kUnavailable: return "Unavailable";
+    case Status::Code::kGuarded: return "Guarded";
+    case Status::Code::kClusterCap: return "ClusterCap";
   }
   return "Unknown";
 }

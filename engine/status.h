@@ -24,6 +24,8 @@ class Status {
     kCorruption,       // stored data failed a check
     kIOError,
     kUnavailable,      // the service refuses work for now (e.g. a sticky error)
+    kGuarded,          // every value the request gave is guarded (docs/api.md §8)
+    kClusterCap,       // the request would merge clusters past the cluster cap (docs/api.md §8)
   };
 
   Status() = default;
@@ -34,6 +36,8 @@ class Status {
   static Status Corruption(std::string msg) { return Status(Code::kCorruption, std::move(msg)); }
   static Status IOError(std::string msg) { return Status(Code::kIOError, std::move(msg)); }
   static Status Unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
+  static Status Guarded(std::string msg) { return Status(Code::kGuarded, std::move(msg)); }
+  static Status ClusterCap(std::string msg) { return Status(Code::kClusterCap, std::move(msg)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -41,6 +45,8 @@ class Status {
   bool IsNotFound() const { return code_ == Code::kNotFound; }
   bool IsCorruption() const { return code_ == Code::kCorruption; }
   bool IsUnavailable() const { return code_ == Code::kUnavailable; }
+  bool IsGuarded() const { return code_ == Code::kGuarded; }
+  bool IsClusterCap() const { return code_ == Code::kClusterCap; }
 
   // The message alone, for a person ("email is longer than 320 bytes").
   const std::string& message() const { return message_; }

@@ -1,21 +1,28 @@
-// ValueIndex: one shard of the email→contact or phone→contact index.
+// ValueIndex: one shard of the email or phone index: match key -> carriers.
 //
-// Maps a value (an email or a phone number) to the first contact that carried
-// it. To stay compact it is keyed by a 64-bit hash of the value, not by the
-// bytes: a hit is confirmed by comparing the bytes the contact holds. Two
-// different values with the same hash never merge: the first one owns the
-// hash slot, later ones live in an overflow map keyed by their bytes.
-// Invariant: every value in overflow_ has a hash that is also a key of main_.
+// Maps a value's match key (docs/api.md §6: the value itself, or its
+// canonical form when normalisation is on) to an Entry: one live contact
+// that carries it (through which the engine finds the cluster, and whose
+// bytes confirm a hit) and the number of live contacts that carry it (the
+// guard's threshold, docs/api.md §8, reads it: exact, and O(1)).
+//
+// To stay compact it is keyed by a 64-bit hash of the key, not by the
+// bytes: a hit is confirmed by the caller's predicate, which compares the
+// key with the carrier's value. Two different keys with the same hash never
+// merge: the first one owns the hash slot, later ones live in an overflow
+// map keyed by their bytes. Invariant: every key in overflow_ has a hash
+// that is also a key of main_.
 //
 // With the engine's keyed hash (value_hash.h) a collision is a 2^-64 event,
 // but the overflow map is an ordered tree all the same, probed by the
-// value's bytes without a copy: if collisions ever pile up (a weak injected
+// key's bytes without a copy: if collisions ever pile up (a weak injected
 // hash, a key that leaked), each probe and insert stays O(log k) in the k
-// collided values of the shard, never O(k), and it hashes nothing that an
+// collided keys of the shard, never O(k), and it hashes nothing that an
 // attacker could aim at.
 //
 // Thread-safety: none. The engine guards each shard with its value-lock
-// stripe, and every access to a shard holds that stripe's mutex.
+// stripe, and every access to a shard holds that stripe's mutex. An Entry*
+// stays valid until the next Insert, InsertCollided or Reserve on its shard.
 #pragma once
 
 #include <cstddef>
@@ -35,13 +42,19 @@ namespace idrecon {
 
 class ValueIndex {
  public:
-  // `value_of(id)` returns the bytes contact `id` holds for this index.
-  template <class ValueOf>
-  ContactId Find(std::string_view value, std::uint64_t hash, const ValueOf& value_of) const {
+  struct Entry {
+    ContactId carrier = 0;        // a live contact carrying the key
+    std::uint32_t carriers = 0;   // live contacts carrying it (>= 1)
+  };
+
+  // The entry of `key`, or nullptr. `matches(id)` tells whether contact
+  // `id`'s value has this key (the hash alone is not proof).
+  template <class Matches>
+  Entry* Find(std::string_view key, std::uint64_t hash, const Matches& matches) {
     auto it = main_.find(hash);
-    if (it == main_.end()) return 0;  // by the invariant, overflow_ cannot hold it either
-    if (value_of(it->second) == value) return it->second;
-    return FindCollided(value);
+    if (it == main_.end()) return nullptr;  // by the invariant, overflow_ cannot hold it either
+    if (matches(it->second.carrier)) return &it->second;
+    return FindCollided(key);
   }
 
   // Does now every allocation that Insert(value, hash, ·) will need: room
@@ -55,35 +68,44 @@ class ValueIndex {
     if (main_.size() >= main_.max_load()) main_.reserve(main_.size() + main_.size() / 61 + 1);
     if (main_.contains(hash)) {
       Overflow one;
-      one.emplace(std::string(value), 0);
+      one.emplace(std::string(value), Entry{});
       spare_ = one.extract(one.begin());
     }
   }
 
-  // Cannot fail. Precondition: PrepareInsert(value, hash) was the last
-  // call that changed this shard (the caller holds the shard's lock across
-  // both), and Find(value, hash) returned 0.
+  // Adds `value` with `id` as its one carrier. Cannot fail. Precondition:
+  // PrepareInsert(value, hash) was the last call that changed this shard
+  // (the caller holds the shard's lock across both), and Find(value, hash)
+  // returned nullptr.
   void Insert(std::string_view value, std::uint64_t hash, ContactId id) noexcept {
-    auto [it, inserted] = main_.try_emplace(hash, id);  // size < max_load: no rehash
+    auto [it, inserted] = main_.try_emplace(hash, Entry{id, 1});  // size < max_load: no rehash
     if (inserted) return;
     if (spare_.empty() || spare_.key() != value) std::abort();  // not prepared: stop rather than lose the value
-    spare_.mapped() = id;
+    spare_.mapped() = Entry{id, 1};
     overflow_.insert(std::move(spare_));  // links the node; allocates nothing
   }
 
-  // Bulk restore (Engine::RestoreAll), called per hash in ascending id
-  // order: makes `id` the owner of `hash` unless an earlier id owns it, and
-  // returns the owner. The caller confirms the owner's bytes equal its own;
-  // when they do not (a collision) it uses FindCollided/InsertCollided.
-  ContactId ClaimHash(std::uint64_t hash, ContactId id) { return main_.try_emplace(hash, id).first->second; }
-  // Among values whose hash is owned by a different value: the contact that
-  // holds `value` (0: none). Precondition for InsertCollided: it returned 0.
-  ContactId FindCollided(std::string_view value) const {
-    if (overflow_.empty()) return 0;
-    auto o = overflow_.find(value);
-    return o == overflow_.end() ? 0 : o->second;
+  // Bulk restore (Engine::RestoreAll), called per carrier in ascending id
+  // order: makes `id` the owner of `hash` unless an earlier id owns it,
+  // counts `id` as a carrier of the owner's key, and returns the owner. The
+  // caller confirms the owner's key equals its own; when the keys differ (a
+  // collision) it takes the count back through OwnerEntry and uses
+  // FindCollided/InsertCollided.
+  ContactId ClaimHash(std::uint64_t hash, ContactId id) {
+    Entry& e = main_.try_emplace(hash, Entry{id, 0}).first->second;
+    ++e.carriers;
+    return e.carrier;
   }
-  void InsertCollided(std::string_view value, ContactId id) { overflow_.emplace(std::string(value), id); }
+  // The main entry of a claimed hash. Precondition: ClaimHash(hash, ·) ran.
+  Entry& OwnerEntry(std::uint64_t hash) { return main_.find(hash)->second; }
+  // Among keys whose hash is owned by a different key: its entry (nullptr:
+  // none). Precondition for InsertCollided: it returned nullptr.
+  Entry* FindCollided(std::string_view key) {
+    if (overflow_.empty()) return nullptr;
+    auto o = overflow_.find(key);
+    return o == overflow_.end() ? nullptr : &o->second;
+  }
+  void InsertCollided(std::string_view key, ContactId id) { overflow_.emplace(std::string(key), Entry{id, 1}); }
 
   // Makes room for `n` values without rehashing (bulk loads).
   void Reserve(std::size_t n) { main_.reserve(n); }
@@ -98,10 +120,11 @@ class ValueIndex {
     std::size_t operator()(std::uint64_t h) const { return static_cast<std::size_t>(h); }
   };
 
-  boost::unordered_flat_map<std::uint64_t, ContactId, PassThroughHash, std::equal_to<std::uint64_t>,
-                            LargePageAllocator<std::pair<const std::uint64_t, ContactId>>>
+  // 16 bytes a slot, as a bare ContactId would take with the hash's alignment.
+  boost::unordered_flat_map<std::uint64_t, Entry, PassThroughHash, std::equal_to<std::uint64_t>,
+                            LargePageAllocator<std::pair<const std::uint64_t, Entry>>>
       main_;
-  using Overflow = std::map<std::string, ContactId, std::less<>>;  // std::less<>: find by string_view
+  using Overflow = std::map<std::string, Entry, std::less<>>;  // std::less<>: find by string_view
   Overflow overflow_;
   Overflow::node_type spare_;  // PrepareInsert's entry for the next collided Insert
 };

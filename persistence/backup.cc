@@ -130,6 +130,11 @@ Status BackupDataDir(const std::string& data_dir, const std::string& out_dir, Ba
   if (!IsEmptyOrMissing(out_dir)) return Status::InvalidArgument(out_dir + " exists and is not empty");
   if (Status s = CreateDirectories(out_dir + "/log"); !s.ok()) return s;
 
+  // The directory's settings first: they say how its keys were made.
+  if (::access((data_dir + "/settings").c_str(), F_OK) == 0) {
+    std::uint64_t bytes = 0;
+    if (Status s = CopyFile(data_dir + "/settings", out_dir + "/settings", &bytes); !s.ok()) return s;
+  }
   if (Status s = CopyLog(data_dir + "/log", out_dir + "/log", report); !s.ok()) return s;
 
   std::vector<SnapshotInfo> snapshots;

@@ -9,6 +9,7 @@
 
 #include "persistence/caller_commit_writer.h"
 #include "persistence/data_dir.h"
+#include "persistence/dir_settings.h"
 #include "persistence/group_commit_writer.h"
 #include "persistence/snapshot.h"
 
@@ -37,6 +38,10 @@ Status WithContext(const Status& s, const std::string& context) {
       return Status::IOError(std::move(message));
     case Status::Code::kUnavailable:
       return Status::Unavailable(std::move(message));
+    case Status::Code::kGuarded:
+      return Status::Guarded(std::move(message));
+    case Status::Code::kClusterCap:
+      return Status::ClusterCap(std::move(message));
   }
   return Status::IOError(std::move(message));
 }
@@ -77,6 +82,12 @@ Status Database::Open(const std::string& dir, const DatabaseOptions& options, st
   // still take back.
   if (Status s = db->log_->Sync(); !s.ok()) return WithContext(s, "cannot sync the mutation log: ");
 
+  bool empty = false;
+  if (Status s = db->IsEmpty(&empty); !s.ok()) return s;
+  if (Status s = ResolveDirSettings(dir, options.normalization, empty, &db->options_.engine.normalization); !s.ok()) {
+    return s;
+  }
+
   if (options.writer) {
     if (options.sync) {
       db->writer_ = std::make_unique<GroupCommitWriter>(db->log_.get(), options.log_writer);
@@ -92,6 +103,7 @@ Status Database::Open(const std::string& dir, const DatabaseOptions& options, st
     report.warnings.insert(report.warnings.begin(), db->recovery_.warnings.begin(), db->recovery_.warnings.end());
     db->recovery_ = std::move(report);
     db->recovered_snapshot_time_ = FileTime(db->recovery_.snapshot.path);
+    if (Status s = db->engine_->AddFileGuards(options.file_guards); !s.ok()) return WithContext(s, "guard file: ");
   }
   db->recovery_.removed_temporaries = static_cast<std::uint64_t>(removed);
 

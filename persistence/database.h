@@ -22,7 +22,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/engine.h"
 #include "engine/status.h"
@@ -48,9 +51,16 @@ struct DatabaseOptions {
   std::size_t initial_map_bytes = std::size_t{64} << 20;
   std::size_t max_map_bytes = std::size_t{1} << 40;
   // The engine's settings; clock null means the system clock. The sink is
-  // the database's to set. Recovery at Open loads the snapshot with
+  // the database's to set, and so is engine.normalization: the directory's
+  // own setting (dir_settings.h), which `normalization` may only confirm. Recovery at Open loads the snapshot with
   // restore_threads; the checkpointer's private engine uses one thread.
   Engine::Options engine;
+  // The normalisation the opener was told to use (nullopt: none given). A
+  // new directory is created with it (off when none); an existing one with
+  // another setting is refused with InvalidArgument.
+  std::optional<NormalizationSettings> normalization;
+  // Values guarded by the guard file (reason file), added after recovery.
+  std::vector<std::pair<GuardField, std::string>> file_guards;
   // true (server): a LogWriter behind the engine and a Checkpointer.
   // false (offline tools): neither; nothing is written unless the tool does.
   bool writer = true;
@@ -87,6 +97,8 @@ class Database {
   Engine* engine() { return engine_.get(); }
   const Engine* engine() const { return engine_.get(); }
   const RecoveryReport& recovery() const { return recovery_; }
+  // The directory's normalisation setting (what every engine here uses).
+  const NormalizationSettings& normalization() const { return options_.engine.normalization; }
   // Null without a writer.
   Durability* durability() { return writer_.get(); }
   Seq durable_seq() const { return writer_ ? writer_->durable_seq() : recovery_.last_seq; }

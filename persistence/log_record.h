@@ -14,7 +14,9 @@
 
 namespace idrecon {
 
-inline constexpr std::uint8_t kLogFormatVersion = 1;
+// The version records are written in; version 1 records (no merge
+// evidence, no guard records) are still read.
+inline constexpr std::uint8_t kLogFormatVersion = 2;
 
 // The 8-byte big-endian key of `seq`.
 std::array<char, 8> EncodeLogKey(Seq seq);

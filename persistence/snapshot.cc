@@ -22,8 +22,12 @@
 namespace idrecon {
 namespace {
 
-constexpr char kMagic[8] = {'I', 'D', 'R', 'S', 'N', 'A', 'P', '\x01'};
-constexpr std::size_t kHeaderBytes = 24;
+// Version 2 adds the normalisation setting to the header and the guards
+// after the contacts; version 1 files (no guards, normalisation off) load.
+constexpr char kMagicV1[8] = {'I', 'D', 'R', 'S', 'N', 'A', 'P', '\x01'};
+constexpr char kMagic[8] = {'I', 'D', 'R', 'S', 'N', 'A', 'P', '\x02'};
+constexpr std::size_t kHeaderBytesV1 = 24;
+constexpr std::size_t kHeaderBytes = 28;  // + u8 normalize | u8 region length (0 or 2) | 2 region bytes
 constexpr Millis kNoDeletion = std::numeric_limits<Millis>::min();
 
 Status WriteAll(int fd, const std::string& data, const std::string& path) {
@@ -88,6 +92,11 @@ void EncodeSnapshot(const Engine& engine, Seq last_seq, std::string* out) {
   out->append(kMagic, sizeof(kMagic));
   PutLE<std::uint64_t>(out, last_seq);
   PutLE<std::uint64_t>(out, engine.contact_count());
+  const NormalizationSettings& norm = engine.match_keys().settings();
+  out->push_back(norm.normalize ? 1 : 0);
+  out->push_back(static_cast<char>(norm.default_region.size() == 2 ? 2 : 0));
+  out->push_back(norm.default_region.size() == 2 ? norm.default_region[0] : '\0');
+  out->push_back(norm.default_region.size() == 2 ? norm.default_region[1] : '\0');
   engine.ForEachContact([&](const ContactRow& row) {
     PutLE<std::int64_t>(out, row.created_at);
     PutLE<std::int64_t>(out, row.updated_at);
@@ -98,6 +107,18 @@ void EncodeSnapshot(const Engine& engine, Seq last_seq, std::string* out) {
     PutLE<std::uint16_t>(out, static_cast<std::uint16_t>(row.phone.size()));
     out->append(row.phone);
   });
+  std::vector<GuardEntry> guards;
+  engine.ListGuards(&guards);
+  std::erase_if(guards, [](const GuardEntry& g) { return g.reason == GuardReason::kFile; });
+  PutLE<std::uint32_t>(out, static_cast<std::uint32_t>(guards.size()));
+  for (const GuardEntry& g : guards) {
+    out->push_back(static_cast<char>(g.field));
+    out->push_back(static_cast<char>(g.reason));
+    out->push_back(g.split ? 1 : 0);
+    PutLE<std::int64_t>(out, g.since);
+    PutLE<std::uint16_t>(out, static_cast<std::uint16_t>(g.value.size()));
+    out->append(g.value);
+  }
   PutLE<std::uint32_t>(out, crc32c::Value(*out));
 }
 
@@ -147,8 +168,10 @@ namespace {
 // The size, magic and checksum of a whole snapshot.
 Status CheckSnapshotBytes(std::string_view bytes, const std::string& path) {
   auto bad = [&](const std::string& why) { return Status::Corruption("snapshot " + path + ": " + why); };
-  if (bytes.size() < kHeaderBytes + 4) return bad("file is too short (" + std::to_string(bytes.size()) + " bytes)");
-  if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) return bad("not an idrecon snapshot (bad magic)");
+  if (bytes.size() < kHeaderBytesV1 + 4) return bad("file is too short (" + std::to_string(bytes.size()) + " bytes)");
+  const bool v1 = std::memcmp(bytes.data(), kMagicV1, sizeof(kMagicV1)) == 0;
+  if (!v1 && std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) return bad("not an idrecon snapshot (bad magic)");
+  if (!v1 && bytes.size() < kHeaderBytes + 4 + 4) return bad("file is too short (" + std::to_string(bytes.size()) + " bytes)");
   const std::string_view body = bytes.substr(0, bytes.size() - 4);
   if (GetLE<std::uint32_t>(body.data() + body.size()) != crc32c::Value(body)) return bad("checksum mismatch");
   return Status::Ok();
@@ -168,13 +191,26 @@ Status LoadSnapshotBytes(std::string_view bytes, const std::string& path, Engine
   const std::string_view body = bytes.substr(0, bytes.size() - 4);
   const auto last_seq = GetLE<std::uint64_t>(body.data() + 8);
   const auto count = GetLE<std::uint64_t>(body.data() + 16);
+  const bool v1 = std::memcmp(bytes.data(), kMagicV1, sizeof(kMagicV1)) == 0;
+  const std::size_t header = v1 ? kHeaderBytesV1 : kHeaderBytes;
+  NormalizationSettings written;  // version 1: off
+  if (!v1) {
+    const auto region_len = static_cast<unsigned char>(body[25]);
+    if (static_cast<unsigned char>(body[24]) > 1 || (region_len != 0 && region_len != 2)) return bad("bad normalisation setting");
+    written.normalize = body[24] == 1;
+    if (region_len == 2) written.default_region.assign(body.data() + 26, 2);
+  }
+  if (!(written == engine->match_keys().settings())) {
+    return Status::InvalidArgument("snapshot " + path + " was written with normalisation " + Describe(written) +
+                                   ", not " + Describe(engine->match_keys().settings()));
+  }
 
   // Check the framing of every row and remember where each starts; the
   // engine then reads them (twice, from several threads) through the
   // offsets. 30 bytes is the smallest row.
-  if (count > (body.size() - kHeaderBytes) / 30) return bad("contact count " + std::to_string(count) + " does not fit");
+  if (count > (body.size() - header) / 30) return bad("contact count " + std::to_string(count) + " does not fit");
   std::vector<std::uint64_t> offsets(static_cast<std::size_t>(count) + 1);
-  std::size_t pos = kHeaderBytes;
+  std::size_t pos = header;
   for (std::uint64_t i = 0; i < count; ++i) {
     offsets[i + 1] = pos;
     if (body.size() - pos < 30) return bad("contact " + std::to_string(i + 1) + " is cut short");
@@ -187,7 +223,27 @@ Status LoadSnapshotBytes(std::string_view bytes, const std::string& path, Engine
       pos += len;
     }
   }
-  if (pos != body.size()) return bad(std::to_string(body.size() - pos) + " stray bytes after the last contact");
+  std::vector<GuardEntry> guards;
+  if (!v1) {
+    if (body.size() - pos < 4) return bad("the guard count is cut short");
+    const auto guard_count = GetLE<std::uint32_t>(body.data() + pos);
+    pos += 4;
+    for (std::uint32_t i = 0; i < guard_count; ++i) {
+      if (body.size() - pos < 13) return bad("guard " + std::to_string(i + 1) + " is cut short");
+      GuardEntry g;
+      g.field = static_cast<GuardField>(body[pos]);
+      g.reason = static_cast<GuardReason>(body[pos + 1]);
+      g.split = body[pos + 2] != 0;
+      g.since = GetLE<std::int64_t>(body.data() + pos + 3);
+      const auto len = GetLE<std::uint16_t>(body.data() + pos + 11);
+      pos += 13;
+      if (body.size() - pos < len) return bad("guard " + std::to_string(i + 1) + " is cut short");
+      g.value.assign(body.data() + pos, len);
+      pos += len;
+      guards.push_back(std::move(g));
+    }
+  }
+  if (pos != body.size()) return bad(std::to_string(body.size() - pos) + " stray bytes after the last record");
 
   class SnapshotRows : public RowSource {
    public:
@@ -213,6 +269,9 @@ Status LoadSnapshotBytes(std::string_view bytes, const std::string& path, Engine
     const std::vector<std::uint64_t>& offsets_;
   };
   if (Status s = engine->RestoreAll(SnapshotRows(body, offsets)); !s.ok()) return bad(s.message());
+  for (const GuardEntry& g : guards) {
+    if (Status s = engine->RestoreGuard(g); !s.ok()) return bad(s.message());
+  }
   engine->FinishRestore(last_seq);
   info->path = path;
   info->last_seq = last_seq;

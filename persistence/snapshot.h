@@ -2,8 +2,12 @@
 // covers, so restart = load the newest snapshot + replay the log after it.
 //
 // File `<data-dir>/snapshot-<seq, 20 digits>.snap`, all integers
-// little-endian:
-//   header   8 bytes magic "IDRSNAP\x01" | u64 last_seq | u64 contact_count
+// little-endian (format version 2):
+//   header   8 bytes magic "IDRSNAP\x02" | u64 last_seq | u64 contact_count
+//            | u8 normalize (0/1) | u8 region length (0 or 2) | 2 region bytes
+//            (zero without a region): the normalisation setting the match
+//            keys were made with; loading into an engine with another
+//            setting is refused (InvalidArgument)
 //   contacts contact_count records, in id order from 1 (the id is implicit):
 //            i64 created_at | i64 updated_at | i64 deleted_at (INT64_MIN: none)
 //            | u32 linked_id (0: primary) | u16 email length | email bytes
@@ -11,7 +15,13 @@
 //            A deleted contact's linked_id is the one it had when deleted
 //            (history, not a link); a deleted contact with neither email nor
 //            phone is a vacant id (engine.h, ContactRow).
+//   guards   u32 count, then per guarded value (api and auto guards; file
+//            guards are read from their file at start), by field then key:
+//            u8 field (1 email, 2 phone) | u8 reason (2 api, 3 auto)
+//            | u8 split | i64 since | u16 key length | key bytes
 //   trailer  u32 CRC-32C of every byte before it
+// Version 1 files ("IDRSNAP\x01": a 24-byte header, no guards, normalisation
+// off) still load.
 // The encoding is a pure function of the state: the same state always gives
 // the same bytes (no padding, no pointers, no timestamps of the write).
 //

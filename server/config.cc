@@ -7,6 +7,9 @@
 #include <sstream>
 #include <type_traits>
 
+#include "engine/match_key.h"
+#include "engine/status.h"
+
 namespace idrecon {
 namespace {
 
@@ -105,6 +108,19 @@ std::string ApplyAccessLog(std::string_view text, Config& config) {
   return {};
 }
 
+std::string ApplyNormalize(std::string_view text, Config& config) {
+  if (text == "on" || text == "off") {
+    config.normalize = text == "on";
+    return {};
+  }
+  return "must be 'on' or 'off'";
+}
+
+std::string ApplyDefaultRegion(std::string_view text, Config& config) {
+  if (Status s = ParseRegion(text, &config.default_region); !s.ok()) return "is not valid: " + s.message();
+  return {};
+}
+
 
 // Option traits.
 constexpr unsigned kEnvOnly = 1;     // no flag: a secret must not show in `ps`
@@ -160,6 +176,21 @@ constexpr std::array kOptions = {
                kEnvOnly | kSecret | kEmptyIsSet},
     OptionSpec{"access-log", "PATH", "IDRECON_ACCESS_LOG", "", "", "off",
                "one logfmt line per request to PATH ('-' = stderr)", &ApplyAccessLog},
+    OptionSpec{"normalize", "on|off", "IDRECON_NORMALIZE", "", "", "the data directory's setting",
+               "match emails case-insensitively and phones by E.164 form; chosen when the directory is created",
+               &ApplyNormalize},
+    OptionSpec{"default-region", "CC", "IDRECON_DEFAULT_REGION", "", "", "none",
+               "with --normalize on: the region of phone numbers without a country code (IN, US, ...)",
+               &ApplyDefaultRegion},
+    OptionSpec{"guard-file", "F", "IDRECON_GUARD_FILE", "", "", "none",
+               "values that must never join people, one a line: email:V or phone:V ('#' comments); read at start",
+               &ApplyNonEmpty<&Config::guard_file>},
+    OptionSpec{"guard-max-contacts", "N", "IDRECON_GUARD_MAX_CONTACTS", "", "0", "",
+               "guard a value once N live contacts carry it; 0 = off",
+               &ApplyNumber<&Config::guard_max_contacts, 0, 4294967295u>},
+    OptionSpec{"guard-max-cluster", "M", "IDRECON_GUARD_MAX_CLUSTER", "", "0", "",
+               "refuse (409) a merge of clusters with more than M live contacts together; 0 = off",
+               &ApplyNumber<&Config::guard_max_cluster, 0, 4294967295u>},
 };
 
 // The unprefixed names that are not warned about: set by shells for their
@@ -349,6 +380,9 @@ ConfigResult ParseConfig(std::span<const std::string_view> args, const EnvLookup
       const std::string shown = (kOptions[i].traits & kSecret) != 0 ? "" : " '" + setting.value + "'";
       return Error("invalid " + Describe(setting) + shown + ": " + problem);
     }
+  }
+  if (!result.config.default_region.empty() && result.config.normalize != true) {
+    return Error("--default-region needs --normalize on");
   }
   result.warnings = std::move(warnings);
   return result;

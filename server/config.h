@@ -62,6 +62,12 @@ struct Config {
   std::string auth_token_file;  // read by LoadAuthToken; wins over auth_token
   std::string auth_token;       // from IDRECON_AUTH_TOKEN; empty: none
   std::string access_log;       // "" = off, "-" = stderr, else a file appended to
+  // docs/api.md §6: nullopt when not given (the data directory's own setting).
+  std::optional<bool> normalize;
+  std::string default_region;   // upper case; only with normalize = true
+  std::string guard_file;       // "" = none
+  std::uint32_t guard_max_contacts = 0;  // 0 = off
+  std::uint32_t guard_max_cluster = 0;   // 0 = off
 };
 
 struct ConfigResult {

@@ -14,7 +14,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -23,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/guard_file.h"
 #include "engine/engine.h"
 #include "persistence/database.h"
 #include "server/auth_token.h"
@@ -94,10 +99,31 @@ int Serve(const Config& config, const Logger& log) {
     log.Error("storage error: changes are refused with 503 until a restart recovers from disk",
               {{"error", s.ToString()}});
   };
+  if (config.normalize) {
+    options.normalization = idrecon::NormalizationSettings{*config.normalize, config.default_region};
+  }
+  options.engine.guard.max_contacts = config.guard_max_contacts;
+  options.engine.guard.max_cluster = config.guard_max_cluster;
+  if (!config.guard_file.empty()) {
+    std::ifstream in(config.guard_file, std::ios::binary);
+    if (!in) {
+      log.Error("cannot read the guard file", {{"path", config.guard_file}, {"error", std::strerror(errno)}});
+      return 2;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    std::vector<idrecon::GuardFileEntry> entries;
+    if (Status s = idrecon::ParseGuardFile(text.str(), &entries); !s.ok()) {
+      log.Error(s.message(), {{"path", config.guard_file}});
+      return 2;
+    }
+    for (idrecon::GuardFileEntry& e : entries) options.file_guards.emplace_back(e.field, std::move(e.value));
+  }
   std::unique_ptr<idrecon::Database> db;
   if (Status s = idrecon::Database::Open(config.data_dir, options, &db); !s.ok()) {
     log.Error(s.message(), {{"data_dir", config.data_dir}});
-    return 1;
+    // A setting that contradicts the directory is the command line's fault.
+    return s.IsInvalidArgument() ? 2 : 1;
   }
   const idrecon::RecoveryReport& report = db->recovery();
   if (report.removed_temporaries > 0) {
@@ -111,7 +137,8 @@ int Serve(const Config& config, const Logger& log) {
                          {"snapshot_seq", report.snapshot.last_seq},
                          {"replayed", report.replayed},
                          {"seconds", Fixed(report.seconds)},
-                         {"sync", config.sync ? "fsync" : "nosync"}});
+                         {"sync", config.sync ? "fsync" : "nosync"},
+                         {"normalize", idrecon::Describe(db->normalization())}});
 
   idrecon::ServiceMetrics metrics(&engine, db.get());
   idrecon::ServiceContext context{engine, db->durability(), &metrics, auth_token};

@@ -2,6 +2,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <vector>
 
 namespace idrecon {
 namespace {
@@ -110,7 +111,22 @@ std::string ServiceMetrics::Render() const {
            database_ != nullptr ? db.durable_contacts : static_cast<std::uint64_t>(engine_->contact_count()));
     Header(out, "idrecon_clusters", "gauge", "Clusters (people), i.e. live primary contacts.");
     Sample(out, "idrecon_clusters", "", static_cast<std::uint64_t>(engine_->cluster_count()));
+    std::vector<GuardEntry> guards;
+    engine_->ListGuards(&guards);
+    std::uint64_t by_reason[3] = {0, 0, 0};
+    for (const GuardEntry& g : guards) ++by_reason[static_cast<int>(g.reason) - 1];
+    Header(out, "idrecon_guarded_values", "gauge", "Guarded values, by why they are guarded.");
+    for (GuardReason r : {GuardReason::kFile, GuardReason::kApi, GuardReason::kAuto}) {
+      Sample(out, "idrecon_guarded_values", "reason=\"" + std::string(GuardReasonName(r)) + "\"",
+             by_reason[static_cast<int>(r) - 1]);
+    }
   }
+  Header(out, "idrecon_guard_dropped_total", "counter",
+         "Requests of /identify and /lookup that dropped a guarded value, by field.");
+  Sample(out, "idrecon_guard_dropped_total", "field=\"email\"", dropped_email_.load(std::memory_order_relaxed));
+  Sample(out, "idrecon_guard_dropped_total", "field=\"phoneNumber\"", dropped_phone_.load(std::memory_order_relaxed));
+  Header(out, "idrecon_guard_cap_refusals_total", "counter", "Merges refused by the cluster cap (409).");
+  Sample(out, "idrecon_guard_cap_refusals_total", "", cap_refusals_.load(std::memory_order_relaxed));
   if (database_ != nullptr) {
     const CommitStats& stats = db.commits;
     Header(out, "idrecon_log_commits_total", "counter", "Log transactions committed (each one sync).");

@@ -7,6 +7,7 @@
 #include "api/contact_json.h"
 #include "api/identify_request.h"
 #include "api/json_writer.h"
+#include "api/matching_json.h"
 #include "api/response_json.h"
 
 namespace idrecon {
@@ -60,6 +61,20 @@ std::string LogFailure(const ServiceContext& context) {
          "); lookups of stored data still work, changes are refused until the server is restarted";
 }
 
+// The guard's refusals (docs/api.md §8): 422 when every value is guarded,
+// 409 with both primaries when the cluster cap refuses a merge.
+HttpResponse GuardRefusal(const Status& s, std::uint8_t guarded, const ContactId cap_clusters[2],
+                          ServiceContext& context) {
+  if (s.IsGuarded()) {
+    if (context.metrics != nullptr) context.metrics->CountGuarded(guarded);
+    return ErrorResponse(422, s.message());
+  }
+  if (context.metrics != nullptr) context.metrics->CountCapRefusal();
+  std::string body;
+  AppendClusterCapJson(s.message(), cap_clusters, &body);
+  return JsonResponse(409, std::move(body));
+}
+
 HttpResponse HandleIdentify(const HttpRequest& request, ServiceContext& context) {
   IdentifyRequest parsed;
   if (Status s = ParseIdentifyRequest(request.body, &parsed); !s.ok()) return EngineErrorResponse(s);
@@ -70,10 +85,75 @@ HttpResponse HandleIdentify(const HttpRequest& request, ServiceContext& context)
   query.allow_changes = !LogFailed(context);
   if (Status s = context.engine.Identify(query, &outcome); !s.ok()) {
     if (s.IsUnavailable() && LogFailed(context)) return ErrorResponse(503, LogFailure(context));
+    if (s.IsGuarded() || s.IsClusterCap()) return GuardRefusal(s, outcome.guarded, outcome.cap_clusters, context);
     return EngineErrorResponse(s);
   }
-  HttpResponse response = JsonResponse(200, IdentifyBody(outcome.cluster));
+  const bool normalizes = context.engine.match_keys().normalizes();
+  HttpResponse response;
+  if (outcome.guarded == 0 && !normalizes) {
+    response = JsonResponse(200, IdentifyBody(outcome.cluster));
+  } else {
+    if (context.metrics != nullptr) context.metrics->CountGuarded(outcome.guarded);
+    std::string body;
+    body.reserve(192);
+    AppendIdentifyJson(outcome, normalizes, &body);
+    response = JsonResponse(200, std::move(body));
+  }
   response.durable_after = outcome.depends_on_seq;
+  return response;
+}
+
+HttpResponse HandleLookup(const HttpRequest& request, ServiceContext& context) {
+  IdentifyRequest parsed;
+  if (Status s = ParseIdentifyRequest(request.body, &parsed); !s.ok()) return EngineErrorResponse(s);
+  thread_local LookupOutcome outcome;
+  if (Status s = context.engine.Lookup(IdentifyQuery{parsed.email, parsed.phone}, &outcome); !s.ok()) {
+    if (s.IsGuarded()) return GuardRefusal(s, outcome.guarded, nullptr, context);
+    return EngineErrorResponse(s);
+  }
+  if (context.metrics != nullptr) context.metrics->CountGuarded(outcome.guarded);
+  std::string body;
+  body.reserve(256);
+  AppendLookupJson(outcome, context.engine.match_keys().normalizes(), &body);
+  HttpResponse response = JsonResponse(200, std::move(body));
+  response.durable_after = outcome.depends_on_seq;  // like every read: durable data only
+  return response;
+}
+
+// GET, PUT and DELETE /guard (docs/api.md §8).
+HttpResponse HandleGuard(const HttpRequest& request, ServiceContext& context) {
+  if (request.method == "GET" || request.method == "HEAD") {
+    std::vector<GuardEntry> entries;
+    context.engine.ListGuards(&entries);
+    Seq depends_on = 0;
+    for (const GuardEntry& e : entries) depends_on = std::max(depends_on, e.seq);
+    std::string body;
+    AppendGuardListJson(entries, &body);
+    HttpResponse response = JsonResponse(200, std::move(body));
+    response.durable_after = depends_on;
+    return response;
+  }
+  const bool put = request.method == "PUT";
+  if (!put && request.method != "DELETE") return MethodNotAllowed("GET, HEAD, PUT, DELETE");
+  GuardRequest parsed;
+  if (Status s = ParseGuardRequest(request.body, &parsed); !s.ok()) return EngineErrorResponse(s);
+  if (put && parsed.split) {
+    return ErrorResponse(400, "\"split\": true is not available in this version; guard the value without it");
+  }
+  if (LogFailed(context)) return ErrorResponse(503, LogFailure(context));
+  GuardEntry entry;
+  Status s;
+  if (put) {
+    bool changed = false;
+    s = context.engine.Guard(parsed.field, parsed.value, true, &entry, &changed);
+  } else {
+    s = context.engine.Unguard(parsed.field, parsed.value, true, &entry);
+  }
+  if (!s.ok()) return EngineErrorResponse(s);
+  std::string body;
+  AppendGuardEntryJson(entry, &body);
+  HttpResponse response = JsonResponse(200, std::move(body));
+  response.durable_after = entry.seq;
   return response;
 }
 
@@ -146,6 +226,11 @@ HttpResponse RouteAuthorized(const HttpRequest& request, std::string_view path, 
     if (request.method != "POST") return MethodNotAllowed("POST");
     return HandleIdentify(request, context);
   }
+  if (path == "/lookup") {
+    if (request.method != "POST") return MethodNotAllowed("POST");
+    return HandleLookup(request, context);
+  }
+  if (path == "/guard") return HandleGuard(request, context);
   // GET endpoints answer HEAD like GET; the transport drops the body.
   const bool get = request.method == "GET" || request.method == "HEAD";
   if (path == "/metrics" && context.metrics != nullptr) {
@@ -168,6 +253,8 @@ HttpResponse RouteAuthorized(const HttpRequest& request, std::string_view path, 
 
 std::string_view EndpointOf(std::string_view path) {
   if (path == "/identify") return "identify";
+  if (path == "/lookup") return "lookup";
+  if (path == "/guard") return "guard";
   if (path == "/health") return "health";
   if (path == "/metrics") return "metrics";
   if (path.starts_with(kContactsPrefix)) return "contacts";

@@ -2,7 +2,11 @@
 // sockets, no Beast; everything it needs arrives in the request and context.
 //
 // Endpoints (the query string, "?..." in the target, is ignored):
-//   POST /identify        → 200 cluster JSON, 400 on a bad body (docs/api.md §2)
+//   POST /identify        → 200 cluster JSON, 400 on a bad body (docs/api.md §2);
+//                           422 when every value is guarded, 409 when the
+//                           cluster cap refuses the merge (docs/api.md §8)
+//   POST /lookup          → 200 what /identify would do, changing nothing (§7)
+//   GET|PUT|DELETE /guard → the guarded values; guard one; unguard one (§8)
 //   GET  /health          → 200 {"status":"ok"}; after the log's sticky error
 //                           503 {"status":"unavailable","error":"storage error"}
 //                           (the endpoint needs no token, so it never shows the

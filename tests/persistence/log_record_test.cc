@@ -74,14 +74,83 @@ TEST(LogRecordTest, NullValuesAndDemoteRoundTrip) {
   d.id = 4;
   d.linked_to = 3;
   d.at = -5;
+  d.email = "george@hillvalley.edu";  // the merge's evidence
+  d.phone = "717171";
   value.clear();
   EncodeLogValue(d, &value);
-  EXPECT_EQ(value.size(), 22u);
+  EXPECT_EQ(value.size(), 26u + d.email.size() + d.phone.size());
   ASSERT_TRUE(DecodeLogValue(9, value, &out).ok());
   EXPECT_EQ(out.kind, Change::Kind::kDemote);
   EXPECT_EQ(out.id, 4u);
   EXPECT_EQ(out.linked_to, 3u);
   EXPECT_EQ(out.at, -5);
+  EXPECT_EQ(out.email, "george@hillvalley.edu");
+  EXPECT_EQ(out.phone, "717171");
+}
+
+std::string Seal(Seq seq, std::string body);
+
+TEST(LogRecordTest, VersionOneRecordsStillDecode) {
+  // A version 1 demote: 18 header bytes, no evidence, then the checksum.
+  std::string body;
+  body.push_back('\x01');
+  body.push_back('\x02');
+  for (std::uint32_t v : {4u, 3u}) {
+    for (int i = 0; i < 4; ++i) body.push_back(static_cast<char>(v >> (8 * i)));
+  }
+  for (int i = 0; i < 8; ++i) body.push_back(static_cast<char>(i == 0 ? 7 : 0));
+  Change out;
+  ASSERT_TRUE(DecodeLogValue(9, Seal(9, body), &out).ok());
+  EXPECT_EQ(out.kind, Change::Kind::kDemote);
+  EXPECT_EQ(out.id, 4u);
+  EXPECT_EQ(out.linked_to, 3u);
+  EXPECT_EQ(out.at, 7);
+  EXPECT_TRUE(out.email.empty() && out.phone.empty()) << "no evidence in version 1";
+  // A version 1 record cannot be a guard.
+  body[1] = '\x03';
+  EXPECT_NE(DecodeLogValue(9, Seal(9, body), &out).message().find("kind"), std::string::npos);
+}
+
+TEST(LogRecordTest, GuardRecordsRoundTrip) {
+  for (bool guard : {true, false}) {
+    Change g;
+    g.kind = guard ? Change::Kind::kGuard : Change::Kind::kUnguard;
+    g.seq = 12;
+    g.at = 1700000000123;
+    g.guard_field = 2;
+    g.guard_reason = guard ? 3 : 0;
+    g.phone = "+10000000000";
+    std::string value;
+    EncodeLogValue(g, &value);
+    Change out;
+    ASSERT_TRUE(DecodeLogValue(12, value, &out).ok()) << guard;
+    EXPECT_EQ(out.kind, g.kind);
+    EXPECT_EQ(out.guard_field, 2);
+    EXPECT_EQ(out.guard_reason, g.guard_reason);
+    EXPECT_EQ(out.at, g.at);
+    EXPECT_EQ(out.phone, "+10000000000");
+    EXPECT_TRUE(out.email.empty());
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      std::string bad = value;
+      bad[i] = static_cast<char>(bad[i] ^ 0x01);
+      EXPECT_FALSE(DecodeLogValue(12, bad, &out).ok()) << "flipped byte " << i;
+    }
+  }
+  Change g;
+  g.kind = Change::Kind::kGuard;
+  g.seq = 1;
+  g.guard_field = 1;
+  g.guard_reason = 9;
+  g.email = "test@test.com";
+  std::string value;
+  EncodeLogValue(g, &value);
+  Change out;
+  EXPECT_NE(DecodeLogValue(1, value, &out).message().find("reason"), std::string::npos);
+  g.guard_reason = 2;
+  g.guard_field = 5;
+  value.clear();
+  EncodeLogValue(g, &value);
+  EXPECT_NE(DecodeLogValue(1, value, &out).message().find("field"), std::string::npos);
 }
 
 TEST(LogRecordTest, EveryFlippedByteIsDetected) {
@@ -129,7 +198,7 @@ TEST(LogRecordTest, RejectsBadFieldsEvenWithAValidChecksum) {
     b[pos] = c;
     return DecodeLogValue(1, Seal(1, b), &out);
   };
-  EXPECT_NE(with(0, 2).message().find("version"), std::string::npos);
+  EXPECT_NE(with(0, 3).message().find("version"), std::string::npos);
   EXPECT_NE(with(1, 9).message().find("kind"), std::string::npos);
   std::string zero_id = body;
   zero_id.replace(2, 4, std::string(4, '\0'));

@@ -212,7 +212,7 @@ TEST(ToolRebuildTest, DeterministicAndVerifyCatchesDamage) {
       return v;
     };
     auto u16 = [&](std::size_t at) { return static_cast<std::size_t>(static_cast<unsigned char>(s[at]) | (static_cast<unsigned char>(s[at + 1]) << 8)); };
-    std::size_t pos = 24, first_secondary_at = 0;
+    std::size_t pos = 28, first_secondary_at = 0;  // after the header
     std::uint32_t first_secondary = 0, second_secondary_at = 0;
     for (std::uint32_t id = 1; pos + 4 < s.size() && second_secondary_at == 0; ++id) {
       if (u32(pos + 24) != 0) {
