@@ -45,6 +45,15 @@
 //                      Options::value_hash: every value in one overflow map
 //                      and one lock stripe) or keyed (the default); keyed
 //                      must stay flat as k grows.
+// Match keys (engine/match_key.h, normalisation on, default region IN), ns
+// for one key, with its scratch string reused as the engine reuses it:
+//   EmailKey/<case>    lower (already lower case: no copy) or mixed
+//   PhoneKey/<case>    one value over and over (a hit in the thread's memo
+//                      of recent keys): e164 "+919876543210", intl
+//                      "+91 98765 43210", national "098765 43210", bare
+//                      "9876543210", not_possible "+91 12" (digits only)
+//   PhoneKey/e164_fresh  65536 distinct E.164 values in turn: nearly every
+//                      key is a libphonenumber parse
 // The whole run takes ~1–2 minutes (most of it building 10M contacts).
 #include <benchmark/benchmark.h>
 
@@ -58,13 +67,16 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include "bench/load/workload.h"
 #include "bench/value_names.h"
 #include "engine/clock.h"
 #include "engine/engine.h"
+#include "engine/match_key.h"
 #include "engine/value_hash.h"
 #include "tests/engine/std_hash_collisions.h"
 
@@ -411,11 +423,56 @@ void RegisterFlood() {
   }
 }
 
+void BM_EmailKey(benchmark::State& state, std::string_view value) {
+  const idrecon::MatchKeys keys(idrecon::NormalizationSettings{true, "IN"});
+  std::string scratch;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(keys.EmailKey(value, &scratch));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// `values` in turn: one value is a memo hit every time; 65536 distinct ones
+// (64 times the memo's slots) nearly always miss it.
+void BM_PhoneKey(benchmark::State& state, const std::vector<std::string>& values) {
+  const idrecon::MatchKeys keys(idrecon::NormalizationSettings{true, "IN"});
+  std::string scratch;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(keys.PhoneKey(values[i], &scratch));
+    if (++i == values.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void RegisterMatchKeys() {
+  static constexpr std::pair<const char*, std::string_view> kEmails[] = {
+      {"lower", "emma.chen3kf9a@gmail.com"}, {"mixed", "Emma.Chen3KF9A@Gmail.com"}};
+  static constexpr std::pair<const char*, std::string_view> kPhones[] = {
+      {"e164", "+919876543210"},   {"intl", "+91 98765 43210"}, {"national", "098765 43210"},
+      {"bare", "9876543210"},      {"not_possible", "+91 12"}};
+  for (const auto& [name, value] : kEmails) {
+    benchmark::RegisterBenchmark((std::string("EmailKey/") + name).c_str(),
+                                 [value = value](benchmark::State& s) { BM_EmailKey(s, value); })
+        ->Unit(benchmark::kNanosecond);
+  }
+  for (const auto& [name, value] : kPhones) {
+    benchmark::RegisterBenchmark((std::string("PhoneKey/") + name).c_str(),
+                                 [value = value](benchmark::State& s) { BM_PhoneKey(s, {std::string(value)}); })
+        ->Unit(benchmark::kNanosecond);
+  }
+  std::vector<std::string> fresh;
+  for (int i = 0; i < 65536; ++i) fresh.push_back("+919" + std::to_string(876500000 + i * 7));
+  benchmark::RegisterBenchmark("PhoneKey/e164_fresh", [fresh](benchmark::State& s) { BM_PhoneKey(s, fresh); })
+      ->Unit(benchmark::kNanosecond);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  RegisterMatchKeys();  // no engine at all
   RegisterFlood();  // small engines of their own, first: they take a few seconds
   // Registration order is run order: each index is built before its ops.
   benchmark::RegisterBenchmark("Build/1M", [](benchmark::State& s) { BM_Build(s, "1M", 0, 1000000, 1024); })

@@ -4,6 +4,12 @@
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 
+#include <array>
+#include <cassert>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
 #include <set>
 #include <utility>
 
@@ -50,6 +56,63 @@ std::string Printable(std::string_view text) {
   return out;
 }
 
+// A thread's memo of recent phone keys. libphonenumber's Parse costs ~6 us
+// (ICU regular expressions, most of it), while a key is a pure function of
+// (value, region): repeated values, the common case (a customer comes back),
+// cost a lookup instead. Direct-mapped, so a value that collides only evicts
+// another and costs a parse; values longer than kMaxValue are not kept.
+// Allocated on a thread's first phone key, so threads that never compute one
+// carry nothing.
+class PhoneKeyMemo {
+ public:
+  static constexpr std::size_t kMaxValue = 32;  // keys of such values are <= max(32, 21) bytes
+
+  // The key of `value` under `region` when remembered: sets *key_is_value,
+  // and *key unless the key is the value.
+  bool Find(std::uint64_t hash, std::string_view region, std::string_view value, bool* key_is_value,
+            std::string* key) const {
+    const Slot& slot = slots_[hash % kSlots];
+    if (slot.value_size == 0 || slot.hash != hash || slot.value_size != value.size() ||
+        std::memcmp(slot.region, region.data(), 2) != 0 || std::memcmp(slot.value, value.data(), value.size()) != 0) {
+      return false;
+    }
+    *key_is_value = slot.key_is_value;
+    if (!slot.key_is_value) key->assign(slot.key, slot.key_size);
+    return true;
+  }
+
+  void Remember(std::uint64_t hash, std::string_view region, std::string_view value, std::string_view key,
+                bool key_is_value) {
+    Slot& slot = slots_[hash % kSlots];
+    slot.hash = hash;
+    std::memcpy(slot.region, region.data(), 2);
+    slot.value_size = static_cast<std::uint8_t>(value.size());
+    std::memcpy(slot.value, value.data(), value.size());
+    slot.key_is_value = key_is_value;
+    slot.key_size = key_is_value ? 0 : static_cast<std::uint8_t>(key.size());
+    if (!key_is_value) std::memcpy(slot.key, key.data(), key.size());
+  }
+
+ private:
+  static constexpr std::size_t kSlots = 1024;  // ~80 KiB a thread
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::uint8_t value_size = 0;  // 0: empty (values are non-empty)
+    std::uint8_t key_size = 0;
+    bool key_is_value = false;
+    char region[2] = {};
+    char value[kMaxValue];
+    char key[kMaxValue];
+  };
+  std::array<Slot, kSlots> slots_;
+};
+static_assert(PhoneKeyMemo::kMaxValue >= MatchKeys::kMaxE164KeySize, "a remembered key fits its slot");
+
+PhoneKeyMemo& ThreadPhoneKeyMemo() {
+  thread_local std::unique_ptr<PhoneKeyMemo> memo = std::make_unique<PhoneKeyMemo>();
+  return *memo;
+}
+
 }  // namespace
 
 Status ParseRegion(std::string_view text, std::string* region) {
@@ -79,6 +142,7 @@ std::string Describe(const NormalizationSettings& s) {
 
 MatchKeys::MatchKeys(NormalizationSettings settings)
     : settings_(std::move(settings)), parse_region_(settings_.default_region.empty() ? "ZZ" : settings_.default_region) {
+  assert(parse_region_.size() == 2);  // the memo keeps two bytes of region
   // Silence libphonenumber now rather than on the first phone key.
   if (settings_.normalize) Util();
 }
@@ -104,6 +168,21 @@ bool MatchKeys::EmailKeyEquals(std::string_view value, std::string_view key) con
 
 std::string_view MatchKeys::PhoneKey(std::string_view value, std::string* scratch) const {
   if (!settings_.normalize) return value;
+  const bool memoizable = value.size() <= PhoneKeyMemo::kMaxValue;
+  std::uint64_t hash = 0;
+  if (memoizable) {
+    hash = std::hash<std::string_view>{}(value);
+    bool key_is_value = false;
+    if (ThreadPhoneKeyMemo().Find(hash, parse_region_, value, &key_is_value, scratch)) {
+      return key_is_value ? value : std::string_view(*scratch);
+    }
+  }
+  const std::string_view key = ParsePhoneKey(value, scratch);
+  if (memoizable) ThreadPhoneKeyMemo().Remember(hash, parse_region_, value, key, key.data() == value.data());
+  return key;
+}
+
+std::string_view MatchKeys::ParsePhoneKey(std::string_view value, std::string* scratch) const {
   const PhoneNumberUtil& util = Util();
   // Parse takes a const std::string&; these keep their capacity between
   // calls, so a key costs no allocation of ours once a thread has warmed up.

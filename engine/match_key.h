@@ -26,10 +26,14 @@
 // libphonenumber logs nothing: the first MatchKeys made installs a
 // NullLogger in its PhoneNumberUtil singleton, before it parses anything.
 //
+// Cost: libphonenumber's parse is ~6 us (idrecon-bench-engine
+// --benchmark_filter=Key/); each thread remembers the phone keys of its
+// recent values of up to 32 bytes, so a repeated value costs ~10 ns.
+//
 // Thread-safety: immutable after construction; every method may run
 // concurrently from any number of threads (PhoneNumberUtil is a thread-safe
-// singleton, and the parser's working objects are per thread). `scratch`
-// belongs to the caller: one per thread.
+// singleton; the parser's working objects and the memo of recent phone keys
+// are per thread). `scratch` belongs to the caller: one per thread.
 #pragma once
 
 #include <cstddef>
@@ -79,6 +83,9 @@ class MatchKeys {
   bool EmailKeyEquals(std::string_view value, std::string_view key) const;
 
  private:
+  // PhoneKey without the thread's memo of recent keys.
+  std::string_view ParsePhoneKey(std::string_view value, std::string* scratch) const;
+
   NormalizationSettings settings_;
   std::string parse_region_;  // default_region, or "ZZ"
 };

@@ -223,6 +223,25 @@ TEST(MatchKeysTest, ValuesWithoutDigitsAreTheirOwnKeys) {
   }
 }
 
+// Each thread remembers recent phone keys by value and region: a value asked
+// again, under another region in between, gets each region's own key.
+TEST(MatchKeysTest, RememberedPhoneKeysAreEachRegionsOwn) {
+  const MatchKeys in = On("IN"), us = On("US"), none = On();
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(Phone(in, "9876543210"), "+919876543210") << round;
+    EXPECT_EQ(Phone(us, "9876543210"), "+19876543210") << round;
+    EXPECT_EQ(Phone(none, "9876543210"), "9876543210") << round;
+    std::string scratch = "stale";
+    std::string_view v = "9876543210";
+    EXPECT_TRUE(IsViewOf(none.PhoneKey(v, &scratch), v)) << round;
+    EXPECT_EQ(in.PhoneKey(v, &scratch), "+919876543210") << round;
+    // Longer than the memo keeps: parsed every time, same answer.
+    EXPECT_EQ(Phone(in, "+91 98765 43210 ext. 1234567890123"), "+919876543210") << round;
+  }
+  // A MatchKeys made later, with the same region, agrees with the memo.
+  EXPECT_EQ(Phone(On("US"), "9876543210"), "+19876543210");
+}
+
 TEST(ParseRegionTest, AcceptsKnownTwoLetterRegionsInAnyCase) {
   std::string region;
   ASSERT_TRUE(ParseRegion("in", &region).ok());
