@@ -3,9 +3,10 @@
 # the guard. Runs, one after another, each on a fresh data directory
 # preloaded with PRELOAD customers, DURATION seconds of closed-loop load:
 #   a  realistic   the realistic mix (REALISTIC_MIX), no guard
-#   b  junk        MIX (1% of requests join two random customers without any
-#                  cluster limit), no guard: one cluster swallows thousands
-#                  of values and throughput collapses
+#   b  bad-data    MIX, no guard: by default 1% of requests join two random
+#                  customers without any cluster limit (wildjoin); with junk
+#                  phones instead (junk) one cluster swallows thousands of
+#                  values and throughput collapses
 #   c  guarded     MIX again, the server started with GUARD_FLAGS
 # and prints one table: req/s, p99, the largest cluster any answer showed,
 # 409s (merges refused) and 422s (every value guarded). See bench/README.md.
@@ -68,7 +69,7 @@ server_accepts_flags() {
 
 declare -A NAME MIXOF FLAGS ROW
 NAME[a]=realistic; MIXOF[a]=$REALISTIC_MIX; FLAGS[a]=
-NAME[b]=junk;      MIXOF[b]=$MIX;           FLAGS[b]=
+NAME[b]='bad-data'; MIXOF[b]=$MIX;           FLAGS[b]=
 NAME[c]=guarded;   MIXOF[c]=$MIX;           FLAGS[c]=$GUARD_FLAGS
 failed=0
 
