@@ -77,7 +77,8 @@ Status ParseGuardFile(std::string_view text, std::vector<GuardFileEntry>* out) {
   std::size_t start = 0;
   for (int line = 1;; ++line) {
     const std::size_t newline = text.find('\n', start);
-    std::string_view raw = text.substr(start, newline == std::string_view::npos ? text.size() - start : newline - start);
+    const std::size_t end = newline == std::string_view::npos ? text.size() : newline;
+    std::string_view raw = text.substr(start, end - start);
     if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
     const std::string_view body = CutTrailingComment(SkipLeadingSpace(raw));
     if (!body.empty() && body.front() != '#') {  // not blank, not a comment line

@@ -64,8 +64,8 @@ CheckResult CheckIdentifyResponse(std::string_view body, std::string_view email,
   if (parser.parse(padded.data(), body.size(), false).get(root) != simdjson::SUCCESS) return CheckResult::kNotJson;
   simdjson::dom::object top, contact;
   CheckedAnswer answer;
-  if (root.get_object().get(top) != simdjson::SUCCESS || top["contact"].get_object().get(contact) != simdjson::SUCCESS ||
-      !GuardedFields(top, &answer)) {
+  if (root.get_object().get(top) != simdjson::SUCCESS ||
+      top["contact"].get_object().get(contact) != simdjson::SUCCESS || !GuardedFields(top, &answer)) {
     return CheckResult::kBadShape;
   }
   std::uint64_t p1 = 0, p2 = 0;
