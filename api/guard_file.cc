@@ -1,58 +1,100 @@
 #include "api/guard_file.h"
 
+#include <climits>
+#include <cstddef>
+#include <string>
+#include <utility>
+
 #include "api/json_writer.h"
 #include "engine/engine.h"
 
 namespace idrecon {
+
+namespace {
+
+// Leading whitespace of a line: a line has no '\n', and CR counts so that a
+// lone CR inside a line's indentation does not make it a syntax error.
+bool IsLineSpace(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+std::string_view SkipLeadingSpace(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size() && IsLineSpace(s[i])) ++i;
+  return s.substr(i);
+}
+
+// `line` without its trailing comment: everything from the first '#' that
+// follows a space or tab.
+std::string_view CutTrailingComment(std::string_view line) {
+  for (std::size_t i = 1; i < line.size(); ++i) {
+    if (line[i] == '#' && (line[i - 1] == ' ' || line[i - 1] == '\t')) return line.substr(0, i);
+  }
+  return line;
+}
+
+bool HasControlByte(std::string_view s) {
+  for (const char c : s) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f) return true;
+  }
+  return false;
+}
+
+Status LineError(int line, std::string_view what) {
+  std::string msg = "guard file line ";
+  msg += std::to_string(line);
+  msg += ": ";
+  msg += what;
+  return Status::InvalidArgument(std::move(msg));
+}
+
+// Checks one value line (`rest` is what follows the prefix); on success
+// appends the entry to *out.
+Status ParseValue(GuardField field, std::string_view rest, int line, std::vector<GuardFileEntry>* out) {
+  const std::string name(GuardFilePrefix(field));
+  const std::string_view value = TrimAsciiWhitespace(rest);
+  const std::size_t limit = field == GuardField::kEmail ? kMaxEmailBytes : kMaxPhoneBytes;
+  if (value.empty()) return LineError(line, name + " is empty");
+  if (value.size() > limit) {
+    return LineError(line, name + " is longer than " + std::to_string(limit) + " bytes");
+  }
+  if (!IsValidUtf8(value)) return LineError(line, name + " is not valid UTF-8");
+  if (HasControlByte(value)) return LineError(line, name + " contains a control character");
+  out->push_back(GuardFileEntry{field, std::string(value), line});
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string_view GuardFilePrefix(GuardField field) {
+  return field == GuardField::kPhone ? "phone" : "email";
+}
+
 Status ParseGuardFile(std::string_view text, std::vector<GuardFileEntry>* out) {
+  out->clear();
   std::vector<GuardFileEntry> entries;
-  int number = 0;
-  while (!text.empty() || number == 0) {
-    ++number;
-    const std::size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    // A trailing comment starts at a '#' after a space or tab.
-    for (std::size_t i = 1; i < line.size(); ++i) {
-      if (line[i] == '#' && (line[i - 1] == ' ' || line[i - 1] == '\t')) {
-        line = line.substr(0, i);
-        break;
+  constexpr std::string_view kEmailPrefix = "email:";
+  constexpr std::string_view kPhonePrefix = "phone:";
+  std::size_t start = 0;
+  for (int line = 1;; ++line) {
+    const std::size_t newline = text.find('\n', start);
+    const std::size_t end = newline == std::string_view::npos ? text.size() : newline;
+    std::string_view raw = text.substr(start, end - start);
+    if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
+    const std::string_view body = CutTrailingComment(SkipLeadingSpace(raw));
+    if (!body.empty() && body.front() != '#') {  // not blank, not a comment line
+      Status s;
+      if (body.starts_with(kEmailPrefix)) {
+        s = ParseValue(GuardField::kEmail, body.substr(kEmailPrefix.size()), line, &entries);
+      } else if (body.starts_with(kPhonePrefix)) {
+        s = ParseValue(GuardField::kPhone, body.substr(kPhonePrefix.size()), line, &entries);
+      } else {
+        s = LineError(line, "expected a line starting with \"email:\" or \"phone:\"");
       }
+      if (!s.ok()) return s;
     }
-    line = TrimAsciiWhitespace(line);
-    if (line.empty() || line.front() == '#') {
-      if (nl == std::string_view::npos) break;
-      continue;
-    }
-    auto bad = [number](const std::string& why) {
-      return Status::InvalidArgument("guard file line " + std::to_string(number) + ": " + why);
-    };
-    GuardFileEntry entry;
-    entry.line = number;
-    std::size_t limit = 0;
-    if (line.starts_with("email:")) {
-      entry.field = GuardField::kEmail;
-      line.remove_prefix(6);
-      limit = kMaxEmailBytes;
-    } else if (line.starts_with("phone:")) {
-      entry.field = GuardField::kPhone;
-      line.remove_prefix(6);
-      limit = kMaxPhoneBytes;
-    } else {
-      return bad("expected email:VALUE or phone:VALUE");
-    }
-    line = TrimAsciiWhitespace(line);
-    if (line.empty()) return bad("the value is empty");
-    if (line.size() > limit) return bad("the value is longer than " + std::to_string(limit) + " bytes");
-    for (char c : line) {
-      const auto u = static_cast<unsigned char>(c);
-      if (u < 0x20 || u == 0x7f) return bad("the value holds a control character");
-    }
-    if (ReplaceInvalidUtf8(line) != line) return bad("the value is not valid UTF-8");
-    entry.value.assign(line);
-    entries.push_back(std::move(entry));
-    if (nl == std::string_view::npos) break;
+    if (newline == std::string_view::npos) break;
+    if (line == INT_MAX) return LineError(line, "the file has more lines than a guard file may have");
+    start = newline + 1;
   }
   *out = std::move(entries);
   return Status::Ok();

@@ -25,12 +25,25 @@
 //
 // Every 200 is checked (response_check.h): valid JSON of the docs/api.md §2 shape,
 // containing the request's email and phone (--check shape skips the last
-// part, for the null server's fixed body). Only loopback targets are allowed.
+// part, for the null server's fixed body), except a value the answer lists
+// as "guarded" (dropped by a guarded server, docs/api.md §8). Only loopback
+// targets are allowed.
+//
+// --mix kinds (workload.h): repeat, new, add, join (the realistic ones) and
+// wildjoin, junk (bad data that fuses customers: a join without the
+// cluster-size limit, and an email with a placeholder phone such as
+// "0000000000"), for the guard scenarios of bench/guard.sh. A guarded
+// server answers some of those 409 (a merge refused) or 422 (every value
+// guarded): they are counted apart (status409=, status422=; "status_409",
+// "status_422" in the JSON), not among non200. The result also gives the
+// largest cluster any checked answer showed (max_cluster_values=, emails +
+// phone numbers of its "contact").
 #include <sched.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -69,7 +82,10 @@ struct ThreadStats {
   LatencyHistogram hist;
   std::uint64_t completed = 0;  // measured
   std::uint64_t sent_total = 0;
-  std::map<unsigned, std::uint64_t> non_200;
+  std::map<unsigned, std::uint64_t> non_200;  // but 409 and 422, counted apart
+  std::uint64_t status_409 = 0;               // a guarded server refused a merge
+  std::uint64_t status_422 = 0;               // a guarded server dropped every value
+  std::size_t max_cluster_values = 0;         // largest "contact" of a checked 200
   std::uint64_t wrong[4] = {0, 0, 0, 0};  // by CheckResult
   std::uint64_t errors = 0;
   std::string first_wrong;
@@ -117,7 +133,10 @@ net::awaitable<unsigned> Exchange(tcp::socket& socket, beast::flat_buffer& buffe
   co_await net::async_write(socket, net::buffer(request), net::redirect_error(net::use_awaitable, ec));
   if (!ec) {
     http::response_parser<http::string_body> parser;
-    parser.body_limit(1 << 20);
+    // An unguarded server fed wildjoin/junk answers with a cluster of tens of
+    // thousands of values (~40 bytes each in JSON): allow that, not only the
+    // few hundred bytes of a realistic answer.
+    parser.body_limit(std::uint64_t{64} << 20);
     co_await http::async_read(socket, buffer, parser, net::redirect_error(net::use_awaitable, ec));
     if (!ec) {
       *body = std::move(parser.get().body());
@@ -246,11 +265,18 @@ net::awaitable<void> LoadConnection(Shared& shared, ThreadStats& stats, unsigned
     ++stats.completed;
     stats.hist.Record(static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(done - from).count()));
+    if (status == 409 || status == 422) {
+      ++(status == 409 ? stats.status_409 : stats.status_422);
+      continue;
+    }
     if (status != 200) {
       ++stats.non_200[status];
       continue;
     }
-    const CheckResult check = idrecon::load::CheckIdentifyResponse(body, req.email, req.phone, s.check_values);
+    idrecon::load::CheckedAnswer answer;
+    const CheckResult check =
+        idrecon::load::CheckIdentifyResponse(body, req.email, req.phone, s.check_values, &answer);
+    stats.max_cluster_values = std::max(stats.max_cluster_values, answer.cluster_values);
     if (check != CheckResult::kOk) {
       ++stats.wrong[static_cast<int>(check)];
       if (stats.first_wrong.empty()) {
@@ -374,6 +400,9 @@ int main(int argc, char** argv) {
     total.errors += st.errors;
     for (int i = 0; i < 4; ++i) total.wrong[i] += st.wrong[i];
     for (const auto& [code, n] : st.non_200) total.non_200[code] += n;
+    total.status_409 += st.status_409;
+    total.status_422 += st.status_422;
+    total.max_cluster_values = std::max(total.max_cluster_values, st.max_cluster_values);
     if (total.first_wrong.empty()) total.first_wrong = st.first_wrong;
     if (total.first_error.empty()) total.first_error = st.first_error;
   }
@@ -385,13 +414,16 @@ int main(int argc, char** argv) {
 
   std::printf(
       "mode=%s rate=%.0f connections=%u threads=%u duration=%.1f qps=%.0f requests=%llu p50_us=%llu p90_us=%llu "
-      "p99_us=%llu p999_us=%llu max_us=%llu mean_us=%.1f non200=%llu wrong=%llu errors=%llu cut_off=%d\n",
+      "p99_us=%llu p999_us=%llu max_us=%llu mean_us=%.1f non200=%llu wrong=%llu errors=%llu status409=%llu "
+      "status422=%llu max_cluster_values=%llu cut_off=%d\n",
       settings.rate > 0 ? "open" : "closed", settings.rate, settings.connections, settings.threads,
       settings.duration, qps, static_cast<unsigned long long>(total.completed),
       static_cast<unsigned long long>(h.Percentile(50)), static_cast<unsigned long long>(h.Percentile(90)),
       static_cast<unsigned long long>(h.Percentile(99)), static_cast<unsigned long long>(h.Percentile(99.9)),
       static_cast<unsigned long long>(h.max()), h.mean(), static_cast<unsigned long long>(non200),
-      static_cast<unsigned long long>(wrong), static_cast<unsigned long long>(total.errors), cut_off ? 1 : 0);
+      static_cast<unsigned long long>(wrong), static_cast<unsigned long long>(total.errors),
+      static_cast<unsigned long long>(total.status_409), static_cast<unsigned long long>(total.status_422),
+      static_cast<unsigned long long>(total.max_cluster_values), cut_off ? 1 : 0);
   if (!total.first_error.empty()) std::fprintf(stderr, "idrecon-load: first transport error: %s\n", total.first_error.c_str());
   if (!total.first_wrong.empty()) std::fprintf(stderr, "idrecon-load: first wrong answer: %s\n", total.first_wrong.c_str());
 
@@ -415,7 +447,9 @@ int main(int argc, char** argv) {
     }
     out << "},\"non_200_total\":" << non200 << ",\"wrong_answers\":" << wrong << ",\"wrong_by_kind\":{\"not_json\":"
         << total.wrong[1] << ",\"bad_shape\":" << total.wrong[2] << ",\"missing_value\":" << total.wrong[3]
-        << "},\"errors\":" << total.errors << ",\"cut_off\":" << (cut_off ? "true" : "false") << "}\n";
+        << "},\"errors\":" << total.errors << ",\"status_409\":" << total.status_409
+        << ",\"status_422\":" << total.status_422 << ",\"max_cluster_values\":" << total.max_cluster_values
+        << ",\"cut_off\":" << (cut_off ? "true" : "false") << "}\n";
     if (!out) {
       std::fprintf(stderr, "idrecon-load: cannot write %s\n", settings.json_path.c_str());
       return 1;

@@ -11,7 +11,8 @@ namespace idrecon::load {
   std::fprintf(stderr,
                "usage: idrecon-load --target http://127.0.0.1:PORT [--connections N] [--threads N]\n"
                "       [--duration S] [--warmup S] [--rate R] [--seed N] [--mix repeat=80,new=15,add=4,join=1]\n"
-               "       [--zipf S] [--preload N] [--check full|shape] [--json FILE] [--busy-poll]\n");
+               "       [--zipf S] [--preload N] [--check full|shape] [--json FILE] [--busy-poll]\n"
+               "--mix kinds: repeat new add join wildjoin junk (percent; see bench/load/main.cc)\n");
   std::exit(2);
 }
 

@@ -28,7 +28,7 @@ std::string Base36(std::uint64_t n) {
 }  // namespace
 
 bool Mix::Parse(const std::string& spec, Mix* out) {
-  Mix m{0, 0, 0, 0};
+  Mix m{0, 0, 0, 0, 0, 0};
   std::stringstream ss(spec);
   std::string item;
   while (std::getline(ss, item, ',')) {
@@ -43,9 +43,11 @@ bool Mix::Parse(const std::string& spec, Mix* out) {
     else if (key == "new") m.add_new = v;
     else if (key == "add") m.add_value = v;
     else if (key == "join") m.join = v;
+    else if (key == "wildjoin") m.wild_join = v;
+    else if (key == "junk") m.junk = v;
     else return false;
   }
-  if (m.repeat + m.add_new + m.add_value + m.join <= 0) return false;
+  if (m.total() <= 0) return false;
   *out = m;
   return true;
 }
@@ -56,6 +58,8 @@ const char* KindName(RequestKind kind) {
     case RequestKind::kNew: return "new";
     case RequestKind::kAdd: return "add";
     case RequestKind::kJoin: return "join";
+    case RequestKind::kWildJoin: return "wildjoin";
+    case RequestKind::kJunk: return "junk";
   }
   return "?";
 }
@@ -115,6 +119,13 @@ std::string Workload::PhoneFor(std::uint64_t n) {
   std::string digits = std::to_string(n);
   if (digits.size() < 10) digits.insert(0, 10 - digits.size(), '0');
   return "+1" + digits;
+}
+
+const std::vector<std::string>& Workload::JunkPhones() {
+  // PhoneFor's phones all start with "+1"; these do not, so a junk phone is
+  // never also a customer's real one.
+  static const std::vector<std::string> phones = {"0000000000", "1234567890", "+0000000000"};
+  return phones;
 }
 
 std::string Workload::Body(const std::string& email, const std::string& phone) {
@@ -214,16 +225,43 @@ GeneratedRequest Workload::Join() {
   return Repeat();
 }
 
+GeneratedRequest Workload::WildJoin() {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const std::uint32_t a = PickUniform(), b = PickUniform();
+    if (a == b) continue;
+    GeneratedRequest r;
+    r.kind = RequestKind::kWildJoin;
+    const Customer& ca = customers_[a];
+    const Customer& cb = customers_[b];
+    r.email = ca.emails[rng_() % ca.emails.size()];
+    r.phone = cb.phones[rng_() % cb.phones.size()];
+    r.body = Body(r.email, r.phone);
+    return r;
+  }
+  return Repeat();
+}
+
+GeneratedRequest Workload::Junk() {
+  const Customer& c = customers_[PickUniform()];
+  GeneratedRequest r;
+  r.kind = RequestKind::kJunk;
+  r.email = c.emails[rng_() % c.emails.size()];
+  r.phone = JunkPhones()[rng_() % JunkPhones().size()];
+  r.body = Body(r.email, r.phone);
+  return r;
+}
+
 GeneratedRequest Workload::Next() {
   if (customers_.empty()) return NextNewCustomer();
   const Mix& m = options_.mix;
-  const double total = m.repeat + m.add_new + m.add_value + m.join;
-  std::uniform_real_distribution<double> d(0.0, total);
+  std::uniform_real_distribution<double> d(0.0, m.total());
   double x = d(rng_);
   if ((x -= m.repeat) < 0) return Repeat();
   if ((x -= m.add_new) < 0) return NextNewCustomer();
   if ((x -= m.add_value) < 0) return Add();
-  return Join();
+  if ((x -= m.join) < 0) return Join();
+  if ((x -= m.wild_join) < 0) return WildJoin();
+  return Junk();
 }
 
 }  // namespace idrecon::load

@@ -15,6 +15,19 @@
 //             email with the other's phone; the server merges the clusters.
 // `add` and `join` keep clusters at most max_cluster values; a request that
 // cannot respect that falls back to `repeat`.
+// Two kinds model bad data, for the guard scenarios (bench/guard.sh):
+//   wildjoin — like `join` but without the max_cluster limit: two customers
+//             (uniform, distinct in the model) joined by one's email and the
+//             other's phone, as a mistyped value does, so clusters grow
+//             without bound on a server that merges everything.
+//   junk    — an existing customer's email (uniform) with one of
+//             JunkPhones(), the placeholders shops type into a required
+//             phone field; on an unguarded server every customer this hits
+//             ends up in one cluster.
+// Neither changes the model: the server may merge (unguarded), refuse (409)
+// or drop values (guarded), and the generator cannot know which without
+// reading answers. Every request it sends stays valid either way, because
+// it only ever sends values the server has been given.
 //
 // The response check (response_check.h) only needs the request's own values
 // to be in the returned cluster, which holds whatever order concurrent
@@ -32,13 +45,15 @@
 namespace idrecon::load {
 
 struct Mix {
-  double repeat = 80, add_new = 15, add_value = 4, join = 1;
-  // Parses "repeat=80,new=15,add=4,join=1" (any subset; others become 0 when
-  // any is given). Returns false on a bad spec.
+  double repeat = 80, add_new = 15, add_value = 4, join = 1, wild_join = 0, junk = 0;
+  // Parses "repeat=80,new=15,add=4,join=1" (keys repeat, new, add, join,
+  // wildjoin, junk; any subset, the others become 0). Returns false on a bad
+  // spec or when all are 0.
   static bool Parse(const std::string& spec, Mix* out);
+  double total() const { return repeat + add_new + add_value + join + wild_join + junk; }
 };
 
-enum class RequestKind { kRepeat, kNew, kAdd, kJoin };
+enum class RequestKind { kRepeat, kNew, kAdd, kJoin, kWildJoin, kJunk };
 const char* KindName(RequestKind kind);
 
 struct GeneratedRequest {
@@ -83,6 +98,8 @@ class Workload {
   // Value generators (exposed for tests): unique for distinct n.
   static std::string EmailFor(std::uint64_t n);
   static std::string PhoneFor(std::uint64_t n);
+  // The phones `junk` requests carry; none is ever a PhoneFor(n).
+  static const std::vector<std::string>& JunkPhones();
 
  private:
   struct Customer {
@@ -95,6 +112,8 @@ class Workload {
   GeneratedRequest Repeat();
   GeneratedRequest Add();
   GeneratedRequest Join();
+  GeneratedRequest WildJoin();
+  GeneratedRequest Junk();
   static std::string Body(const std::string& email, const std::string& phone);
 
   Options options_;

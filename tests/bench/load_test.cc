@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -69,6 +70,25 @@ TEST(Mix, Parse) {
   EXPECT_FALSE(Mix::Parse("repeat=0", &m));
 }
 
+TEST(Mix, ParsesTheBadDataKinds) {
+  Mix m;
+  ASSERT_TRUE(Mix::Parse("repeat=79,new=15,add=4,wildjoin=1,junk=1", &m));
+  EXPECT_EQ(m.repeat, 79);
+  EXPECT_EQ(m.join, 0);
+  EXPECT_EQ(m.wild_join, 1);
+  EXPECT_EQ(m.junk, 1);
+  EXPECT_EQ(m.total(), 100);
+  ASSERT_TRUE(Mix::Parse("junk=5", &m));
+  EXPECT_EQ(m.repeat, 0);
+  EXPECT_EQ(m.wild_join, 0);
+  EXPECT_EQ(m.junk, 5);
+  EXPECT_FALSE(Mix::Parse("wildjoin=-1", &m));
+  EXPECT_FALSE(Mix::Parse("wild_join=1", &m));
+  EXPECT_FALSE(Mix::Parse("junk=0,wildjoin=0", &m));
+  EXPECT_STREQ(KindName(RequestKind::kWildJoin), "wildjoin");
+  EXPECT_STREQ(KindName(RequestKind::kJunk), "junk");
+}
+
 TEST(ZipfSampler, SkewedAndInRange) {
   ZipfSampler z(0.99);
   std::mt19937_64 rng(7);
@@ -119,6 +139,82 @@ TEST(Workload, DeterministicMixAndValueShapes) {
   EXPECT_NEAR(email_bytes / emails, 24, 3);
 }
 
+// Runs `mix` after `preload` customers; checks that two workloads with the
+// same seed agree and that every wildjoin/junk request carries values the
+// server was given (`known`) or a junk phone. Returns the kind counts.
+std::map<RequestKind, int> RunBadDataMix(const std::string& mix, int preload, int requests, std::uint64_t seed) {
+  Workload::Options o;
+  o.seed = seed;
+  EXPECT_TRUE(Mix::Parse(mix, &o.mix));
+  Workload a(o), b(o);
+  std::set<std::string> emails, phones;
+  for (int i = 0; i < preload; ++i) {
+    const GeneratedRequest r = a.NextNewCustomer();
+    EXPECT_EQ(b.NextNewCustomer().body, r.body);
+    emails.insert(r.email);
+    phones.insert(r.phone);
+  }
+  const auto& junk = Workload::JunkPhones();
+  std::map<RequestKind, int> kinds;
+  for (int i = 0; i < requests; ++i) {
+    const GeneratedRequest r = a.Next();
+    EXPECT_EQ(b.Next().body, r.body) << "request " << i;
+    ++kinds[r.kind];
+    if (r.kind == RequestKind::kNew || r.kind == RequestKind::kAdd) {
+      emails.insert(r.email);
+      phones.insert(r.phone);
+    }
+    if (r.kind == RequestKind::kWildJoin) {
+      EXPECT_TRUE(emails.count(r.email)) << r.body;
+      EXPECT_TRUE(phones.count(r.phone)) << r.body;
+    } else if (r.kind == RequestKind::kJunk) {
+      EXPECT_TRUE(emails.count(r.email)) << r.body;
+      EXPECT_NE(std::find(junk.begin(), junk.end(), r.phone), junk.end()) << r.body;
+    }
+    if (r.kind == RequestKind::kWildJoin || r.kind == RequestKind::kJunk) {
+      EXPECT_EQ(r.body, "{\"email\":\"" + r.email + "\",\"phoneNumber\":\"" + r.phone + "\"}");
+    }
+  }
+  return kinds;
+}
+
+TEST(Workload, WildJoinIgnoresTheClusterLimit) {
+  // All wildjoin on 50 customers, max_cluster 20: a bounded join would run
+  // out after ~25 merges and fall back to repeat; wildjoin never does
+  // (except when it draws the same customer 4 times running).
+  const auto kinds = RunBadDataMix("wildjoin=1", 50, 5000, 11);
+  EXPECT_GE(kinds.at(RequestKind::kWildJoin), 4990);
+  EXPECT_EQ(kinds.count(RequestKind::kJoin), 0u);
+}
+
+TEST(Workload, WildJoinAndJunkInTheirShareOfTheMix) {
+  const auto kinds = RunBadDataMix("repeat=78,new=15,add=4,wildjoin=2,junk=1", 1000, 20000, 42);
+  EXPECT_NEAR(kinds.at(RequestKind::kRepeat), 15600, 600);
+  EXPECT_NEAR(kinds.at(RequestKind::kWildJoin), 400, 110);
+  EXPECT_NEAR(kinds.at(RequestKind::kJunk), 200, 80);
+}
+
+TEST(Workload, JunkUsesEveryJunkPhoneAndNeverARealOne) {
+  const auto& junk = Workload::JunkPhones();
+  ASSERT_GE(junk.size(), 2u);
+  for (std::uint64_t n : {0ULL, 1ULL, 1234567890ULL, 8999999999ULL}) {
+    EXPECT_EQ(std::find(junk.begin(), junk.end(), Workload::PhoneFor(n)), junk.end()) << n;
+  }
+  Workload::Options o;
+  o.seed = 3;
+  ASSERT_TRUE(Mix::Parse("junk=1", &o.mix));
+  Workload w(o);
+  for (int i = 0; i < 10; ++i) w.NextNewCustomer();
+  std::set<std::string> seen;
+  for (int i = 0; i < 200; ++i) {
+    const GeneratedRequest r = w.Next();
+    ASSERT_EQ(r.kind, RequestKind::kJunk);
+    seen.insert(r.phone);
+  }
+  EXPECT_EQ(seen.size(), junk.size());
+  EXPECT_EQ(w.customers(), 10u);  // junk does not change the model
+}
+
 TEST(Workload, ValuesAreDistinct) {
   std::set<std::string> seen;
   for (std::uint64_t n = 0; n < 50000; ++n) {
@@ -143,6 +239,57 @@ TEST(CheckIdentifyResponse, AcceptsSpecShapeWithTheValues) {
   EXPECT_EQ(CheckIdentifyResponse(body, "c@x", "123", true), CheckResult::kMissingValue);
   EXPECT_EQ(CheckIdentifyResponse(body, "a@x", "999", true), CheckResult::kMissingValue);
   EXPECT_EQ(CheckIdentifyResponse(body, "c@x", "999", false), CheckResult::kOk);
+}
+
+TEST(CheckIdentifyResponse, ReportsTheClusterSize) {
+  const std::string body =
+      R"({"contact":{"primaryContatctId":1,"primaryContactId":1,"emails":["a@x","b@x"],)"
+      R"("phoneNumbers":["123"],"secondaryContactIds":[2,5]}})";
+  CheckedAnswer answer;
+  ASSERT_EQ(CheckIdentifyResponse(body, "a@x", "123", true, &answer), CheckResult::kOk);
+  EXPECT_EQ(answer.cluster_values, 3u);
+  EXPECT_FALSE(answer.email_guarded || answer.phone_guarded);
+}
+
+std::string GuardedBody(const std::string& guarded) {
+  return R"({"contact":{"primaryContatctId":1,"primaryContactId":1,"emails":["a@x"],)"
+         R"("phoneNumbers":["123"],"secondaryContactIds":[]},"guarded":)" +
+         guarded + "}";
+}
+
+TEST(CheckIdentifyResponse, AGuardedValueNeedNotBeInTheCluster) {
+  CheckedAnswer answer;
+  // The junk phone was dropped: only the email must be there.
+  ASSERT_EQ(CheckIdentifyResponse(GuardedBody(R"(["phoneNumber"])"), "a@x", "0000000000", true, &answer),
+            CheckResult::kOk);
+  EXPECT_TRUE(answer.phone_guarded);
+  EXPECT_FALSE(answer.email_guarded);
+  EXPECT_EQ(answer.cluster_values, 2u);
+  ASSERT_EQ(CheckIdentifyResponse(GuardedBody(R"(["email"])"), "shared@x", "123", true, &answer), CheckResult::kOk);
+  EXPECT_TRUE(answer.email_guarded);
+  // A guarded value may still be listed (another contact of the cluster has it).
+  EXPECT_EQ(CheckIdentifyResponse(GuardedBody(R"(["email"])"), "a@x", "123", true), CheckResult::kOk);
+  EXPECT_EQ(CheckIdentifyResponse(GuardedBody("[]"), "a@x", "123", true), CheckResult::kOk);
+}
+
+TEST(CheckIdentifyResponse, ValuesNotGuardedAreStillRequired) {
+  EXPECT_EQ(CheckIdentifyResponse(GuardedBody(R"(["phoneNumber"])"), "zz@x", "0000000000", true),
+            CheckResult::kMissingValue);
+  EXPECT_EQ(CheckIdentifyResponse(GuardedBody(R"(["email"])"), "shared@x", "999", true), CheckResult::kMissingValue);
+  EXPECT_EQ(CheckIdentifyResponse(GuardedBody("[]"), "a@x", "0000000000", true), CheckResult::kMissingValue);
+}
+
+TEST(CheckIdentifyResponse, GuardedMustNameOnlySentFieldsAndLeaveOne) {
+  // Every value guarded is a 422, never a 200.
+  EXPECT_EQ(CheckIdentifyResponse(GuardedBody(R"(["email","phoneNumber"])"), "a@x", "123", true),
+            CheckResult::kBadShape);
+  EXPECT_EQ(CheckIdentifyResponse(GuardedBody(R"(["phoneNumber"])"), "", "123", true), CheckResult::kBadShape);
+  // A field the request did not carry.
+  EXPECT_EQ(CheckIdentifyResponse(GuardedBody(R"(["email"])"), "", "123", true), CheckResult::kBadShape);
+  // Not an array of the two field names.
+  for (const char* bad : {R"("email")", R"(["phone"])", R"([1])", "null", R"({"email":true})"}) {
+    EXPECT_EQ(CheckIdentifyResponse(GuardedBody(bad), "a@x", "123", false), CheckResult::kBadShape) << bad;
+  }
 }
 
 TEST(CheckIdentifyResponse, RejectsBadShapes) {
