@@ -32,14 +32,22 @@ namespace idrecon {
 struct Contact {
   static constexpr Millis kNotDeleted = std::numeric_limits<Millis>::min();
   enum Flags : std::uint32_t {
-    kFirstEmailCarrier = 1u << 0,  // no older contact had this email
-    kFirstPhoneCarrier = 1u << 1,  // no older contact had this phone
+    // No smaller id in this contact's cluster carries its email (phone) key:
+    // the contact that writes the key in the cluster's answer.
+    kFirstEmailCarrier = 1u << 0,
+    kFirstPhoneCarrier = 1u << 1,
+    // Its cluster membership was restored from a snapshot that recorded no
+    // links (format 1): it stays linked to every other such contact of its
+    // cluster (docs/api.md §9: a link without evidence never disappears).
+    kLegacyLinked = 1u << 2,
   };
 
   // Immutable once published.
   Millis created_at = 0;
   StringRef email = 0;
   StringRef phone = 0;
+  // Written under the cluster lock (re-clustering moves the first-carrier
+  // flags); the rest of the time as immutable as the fields above.
   std::uint32_t flags = 0;
   // One slot, two meanings that never meet (it fills padding, so it costs
   // no bytes): on a deleted contact, deleted_link(): the linkedId it had

@@ -339,6 +339,8 @@ Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) 
     // (Never both: a merge needs both values known, a create a new one.)
     GuardShard::node_type email_node, phone_node;
     if (create) prepare_create(&email_node, &phone_node);
+    PreparedMerge merge;
+    if (demoted != 0) PrepareMergeLinks(survivor, demoted, email.bytes, phone.bytes, &merge);
     Millis now;
     Seq demote_seq = 0, create_seq = 0;
     ContactId id = 0;
@@ -366,7 +368,9 @@ Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) 
       }
     }
     if (demoted != 0) {
+      MaterializeLegacyLocked(demoted, merge);
       MergeLocked(survivor, demoted, now, demote_seq);
+      MoveMergeLinksLocked(survivor, demoted, merge, demote_seq, now);
       out->merged = true;
     }
     if (create) {
@@ -398,7 +402,7 @@ Status Engine::Impl::ReadRow(ContactId id, ContactRow* out) const {
   for (;;) {
     root = FindRoot(id);
     guard.Lock(ClusterStripe(root), StripeLocks::kNone);
-    if (IsRoot(root)) break;
+    if (FindRoot(id) == root) break;  // see LockRoots
     guard.Release();
   }
   const Contact& c = store_.Get(id);
@@ -435,12 +439,16 @@ Status Engine::Impl::Apply(const Change& change) {
                      " does not join two primaries");
     }
     StripeGuard guard(cluster_locks_, ClusterStripe(change.id), ClusterStripe(change.linked_to));
+    PreparedMerge merge;  // the evidence (none in format 1 records: a legacy link)
+    PrepareMergeLinks(change.linked_to, change.id, change.email, change.phone, &merge);
     {
       std::lock_guard<std::mutex> seq_lock(seq_mu_);
       last_seq_ = change.seq;
       last_time_ = std::max(last_time_, change.at);
     }
+    MaterializeLegacyLocked(change.id, merge);
     MergeLocked(change.linked_to, change.id, change.at, change.seq);
+    MoveMergeLinksLocked(change.linked_to, change.id, merge, change.seq, change.at);
     return Status::Ok();
   }
   if (change.kind == Change::Kind::kGuard || change.kind == Change::Kind::kUnguard) return ApplyGuard(change);
@@ -502,11 +510,13 @@ Engine::~Engine() = default;
 
 Status Engine::Identify(const IdentifyQuery& query, IdentifyOutcome* out) { return impl_->Identify(query, out); }
 Status Engine::Lookup(const IdentifyQuery& query, LookupOutcome* out) const { return impl_->Lookup(query, out); }
-Status Engine::Guard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out, bool* changed) {
-  return impl_->Guard(field, value, allow_changes, out, changed);
+Status Engine::Guard(GuardField field, std::string_view value, bool split, bool allow_changes, GuardEntry* out,
+                     bool* changed, std::vector<ClusterView>* clusters) {
+  return impl_->Guard(field, value, split, allow_changes, out, changed, clusters);
 }
-Status Engine::Unguard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out) {
-  return impl_->Unguard(field, value, allow_changes, out);
+Status Engine::Unguard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out,
+                       std::vector<ClusterView>* clusters) {
+  return impl_->Unguard(field, value, allow_changes, out, clusters);
 }
 void Engine::ListGuards(std::vector<GuardEntry>* out) const { impl_->ListGuards(out); }
 Status Engine::AddFileGuards(const std::vector<std::pair<GuardField, std::string>>& values) {

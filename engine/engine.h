@@ -194,14 +194,21 @@ class Engine {
   Status Lookup(const IdentifyQuery& query, LookupOutcome* out) const;
 
   // docs/api.md §8 PUT /guard: guards `value` (raw: trimmed here, then made a
-  // match key) with reason api, as a kGuard change. Already guarded: *out
-  // is its entry as it is, *changed false, nothing logged. InvalidArgument
-  // for an empty or over-long value; Unavailable when allow_changes is
-  // false and it would change something.
-  Status Guard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out, bool* changed);
+  // match key) with reason api, as a kGuard change. With `split`, the
+  // cluster that carries it is re-clustered without the links through it
+  // (docs/api.md §9), and *clusters is what it became (ascending primary
+  // ids; may be null). Already guarded (and split, if asked): *out is its
+  // entry as it is, *changed false, nothing logged; a guarded value asked to
+  // split is split now. InvalidArgument for an empty or over-long value;
+  // Unavailable when allow_changes is false and it would change something.
+  Status Guard(GuardField field, std::string_view value, bool split, bool allow_changes, GuardEntry* out,
+               bool* changed, std::vector<ClusterView>* clusters);
   // DELETE /guard: unguards it (a kUnguard change); *out is the entry it
-  // had. NotFound when it was not guarded.
-  Status Unguard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out);
+  // had. A split guard's links come back: the clusters they join merge
+  // again, and *clusters (may be null) is what they became. NotFound when
+  // it was not guarded.
+  Status Unguard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out,
+                 std::vector<ClusterView>* clusters);
   // Every guarded value, sorted by field (email first) then value.
   void ListGuards(std::vector<GuardEntry>* out) const;
   // The guard file's values (reason file; not logged: the file is read

@@ -6,6 +6,7 @@
 // every method here takes that one stripe (never a cluster lock): a guard
 // change is atomic with respect to every request carrying the value.
 #include <algorithm>
+#include <memory>
 #include <string>
 
 #include "engine/engine_impl.h"
@@ -43,9 +44,25 @@ Status CheckGuardValue(GuardField field, std::string_view value, std::string_vie
 
 }  // namespace
 
-Status Engine::Impl::Guard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out,
-                           bool* changed) {
+namespace {
+
+void FillEntry(GuardField field, std::string_view key, GuardReason reason, bool split, Millis since, Seq seq,
+               std::uint32_t contacts, GuardEntry* out) {
+  out->field = field;
+  out->value.assign(key);
+  out->reason = reason;
+  out->split = split;
+  out->since = since;
+  out->seq = seq;
+  out->contacts = contacts;
+}
+
+}  // namespace
+
+Status Engine::Impl::Guard(GuardField field, std::string_view value, bool split, bool allow_changes, GuardEntry* out,
+                           bool* changed, std::vector<ClusterView>* clusters) {
   *changed = false;
+  if (clusters != nullptr) clusters->clear();
   std::string_view trimmed;
   if (Status s = CheckGuardValue(field, value, &trimmed); !s.ok()) return s;
   const bool email = field == GuardField::kEmail;
@@ -54,36 +71,54 @@ Status Engine::Impl::Guard(GuardField field, std::string_view value, bool allow_
   std::vector<GuardShard>& shards = email ? email_guards_ : phone_guards_;
   StripeGuard guard(value_locks_, v.stripe, StripeLocks::kNone);
   const ValueIndex::Entry* entry = email ? FindEmail(v) : FindPhone(v);
-  out->field = field;
-  out->value.assign(v.key);
-  out->contacts = entry != nullptr ? entry->carriers : 0;
-  if (const GuardState* g = FindGuard(shards, v)) {
-    out->reason = g->reason;
-    out->split = g->split;
-    out->since = g->since;
-    out->seq = g->seq;
+  const std::uint32_t contacts = entry != nullptr ? entry->carriers : 0;
+  auto it = shards[v.stripe].find(v.key);
+  GuardState* existing = it == shards[v.stripe].end() ? nullptr : &it->second;
+  if (existing != nullptr && (!split || existing->split)) {
+    FillEntry(field, v.key, existing->reason, existing->split, existing->since, existing->seq, contacts, out);
     return Status::Ok();
   }
   if (!allow_changes) return Status::Unavailable("this request would change data, and changes are refused");
-  GuardShard::node_type node = MakeGuardNode(v.key);  // may throw; nothing changed yet
+  // Everything that can fail first: the guard's node, the split's plan.
+  GuardShard::node_type node;
+  if (existing == nullptr) node = MakeGuardNode(v.key);
+  // A split rewrites clusters: it takes every cluster stripe (after the
+  // value's stripe, as every request does).
+  std::unique_ptr<AllClusterStripes> all;
+  PreparedSplit prepared;
+  if (split) {
+    all = std::make_unique<AllClusterStripes>(cluster_locks_);
+    PrepareSplit(field, v, true, existing, &prepared);
+  }
+  // A file guard that is split becomes an api guard: the split is a change,
+  // logged, and must outlive the file.
+  const GuardReason reason =
+      existing == nullptr || existing->reason == GuardReason::kFile ? GuardReason::kApi : existing->reason;
   Millis now;
   Seq seq;
   {
     std::lock_guard<std::mutex> seq_lock(seq_mu_);
     now = NowLocked();
-    seq = LogGuardLocked(field, v, GuardReason::kApi, false, now);
+    seq = LogGuardLocked(field, v, reason, split, now);
   }
-  node.mapped() = GuardState{GuardReason::kApi, false, now, seq};
-  shards[v.stripe].insert(std::move(node));
-  out->reason = GuardReason::kApi;
-  out->split = false;
-  out->since = now;
-  out->seq = seq;
+  GuardState* state = existing;
+  if (state == nullptr) {
+    node.mapped() = GuardState{reason, false, now, seq, {}};
+    state = &shards[v.stripe].insert(std::move(node)).position->second;
+  }
+  state->reason = reason;
+  state->since = now;
+  state->seq = seq;
+  if (split) FinishSplit(prepared, true, state, now, seq);
+  FillEntry(field, v.key, reason, state->split, now, seq, contacts, out);
   *changed = true;
+  if (split && clusters != nullptr) ViewsOf(prepared.plan.new_roots, clusters);
   return Status::Ok();
 }
 
-Status Engine::Impl::Unguard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out) {
+Status Engine::Impl::Unguard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out,
+                             std::vector<ClusterView>* clusters) {
+  if (clusters != nullptr) clusters->clear();
   std::string_view trimmed;
   if (Status s = CheckGuardValue(field, value, &trimmed); !s.ok()) return s;
   const bool email = field == GuardField::kEmail;
@@ -97,27 +132,34 @@ Status Engine::Impl::Unguard(GuardField field, std::string_view value, bool allo
   }
   if (!allow_changes) return Status::Unavailable("this request would change data, and changes are refused");
   const ValueIndex::Entry* entry = email ? FindEmail(v) : FindPhone(v);
-  out->field = field;
-  out->value.assign(v.key);
-  out->reason = it->second.reason;
-  out->split = it->second.split;
-  out->since = it->second.since;
-  out->contacts = entry != nullptr ? entry->carriers : 0;
+  GuardState& state = it->second;
+  const bool split = state.split;
+  std::unique_ptr<AllClusterStripes> all;
+  PreparedSplit prepared;
+  if (split) {
+    all = std::make_unique<AllClusterStripes>(cluster_locks_);
+    PrepareSplit(field, v, false, &state, &prepared);
+  }
+  Millis now;
+  Seq seq;
   {
     std::lock_guard<std::mutex> seq_lock(seq_mu_);
-    const Millis now = NowLocked();
-    out->seq = ++last_seq_;
+    now = NowLocked();
+    seq = ++last_seq_;
     if (sink_ != nullptr) {
       Change ch;
       ch.kind = Change::Kind::kUnguard;
-      ch.seq = out->seq;
+      ch.seq = seq;
       ch.at = now;
       (email ? ch.email : ch.phone) = v.key;
       ch.guard_field = static_cast<std::uint8_t>(field);
       AppendToSink(sink_, ch);
     }
   }
+  FillEntry(field, v.key, state.reason, split, state.since, seq, entry != nullptr ? entry->carriers : 0u, out);
+  if (split) FinishSplit(prepared, false, &state, now, seq);
   shards[v.stripe].erase(it);
+  if (split && clusters != nullptr) ViewsOf(prepared.plan.new_roots, clusters);
   return Status::Ok();
 }
 
@@ -132,7 +174,7 @@ void Engine::Impl::ListGuards(std::vector<GuardEntry>* out) const {
         Value v = MakeValue(key, key);
         const ValueIndex::Entry* entry = email ? FindEmail(v) : FindPhone(v);
         out->push_back(GuardEntry{field, key, state.reason, state.split, state.since,
-                                  entry != nullptr ? entry->carriers : 0u, state.seq});
+                                  entry != nullptr ? entry->carriers : 0u, state.seq, state.split_members});
       }
     }
   }
@@ -165,11 +207,28 @@ Status Engine::Impl::RestoreGuard(const GuardEntry& entry) {
       (entry.reason != GuardReason::kApi && entry.reason != GuardReason::kAuto)) {
     return Status::Corruption("snapshot guard is not valid");
   }
+  for (ContactId m : entry.split_members) {
+    if (m == 0 || m >= store_.end()) return Status::Corruption("snapshot guard names a missing contact");
+  }
   Value v = MakeValue(entry.value, entry.value);
   StripeGuard guard(value_locks_, v.stripe, StripeLocks::kNone);
   auto& shard = (entry.field == GuardField::kEmail ? email_guards_ : phone_guards_)[v.stripe];
-  if (!shard.try_emplace(entry.value, GuardState{entry.reason, entry.split, entry.since, 0}).second) {
+  if (!shard.try_emplace(entry.value, GuardState{entry.reason, entry.split, entry.since, 0, entry.split_members})
+           .second) {
     return Status::Corruption("snapshot guards one value twice");
+  }
+  if (entry.split) {
+    AllClusterStripes all(cluster_locks_);
+    split_keys_.emplace(entry.field, entry.value);
+    // The restored rows already hold the split clusters; what restore could
+    // not know is that the value now has a first carrier in each of them.
+    std::vector<ContactId> roots;
+    for (ContactId m : entry.split_members) {
+      if (store_.Get(m).deleted_at == Contact::kNotDeleted) roots.push_back(FindRoot(m));
+    }
+    ReclusterPlan plan;
+    PlanRecluster(roots, &plan);
+    ApplyRecluster(plan, 0, 0);
   }
   return Status::Ok();
 }
@@ -191,19 +250,40 @@ Status Engine::Impl::ApplyGuard(const Change& change) {
   Value v = MakeValue(key, key);
   StripeGuard guard(value_locks_, v.stripe, StripeLocks::kNone);
   auto& shard = (field == GuardField::kEmail ? email_guards_ : phone_guards_)[v.stripe];
+  auto it = shard.find(key);
+  GuardState* existing = it == shard.end() ? nullptr : &it->second;
+  // A split or an unsplit re-clusters exactly as it did live.
+  const bool resplit = change.kind == Change::Kind::kGuard ? change.guard_split && (existing == nullptr || !existing->split)
+                                                            : existing != nullptr && existing->split;
   GuardShard::node_type node;
-  if (change.kind == Change::Kind::kGuard) node = MakeGuardNode(key);  // may throw; nothing changed yet
+  if (change.kind == Change::Kind::kGuard && existing == nullptr) node = MakeGuardNode(key);  // may throw; nothing changed yet
+  std::unique_ptr<AllClusterStripes> all;
+  PreparedSplit prepared;
+  if (resplit) {
+    all = std::make_unique<AllClusterStripes>(cluster_locks_);
+    PrepareSplit(field, v, change.kind == Change::Kind::kGuard, existing, &prepared);
+  }
   {
     std::lock_guard<std::mutex> seq_lock(seq_mu_);
     last_seq_ = change.seq;
     last_time_ = std::max(last_time_, change.at);
   }
-  // An unguard of a value that is not guarded is a file guard's: the file is
-  // read after recovery, so there is nothing to do. A guard replaces.
-  if (auto it = shard.find(key); it != shard.end()) shard.erase(it);
-  if (change.kind == Change::Kind::kUnguard) return Status::Ok();
-  node.mapped() = GuardState{reason, change.guard_split, change.at, change.seq};
-  shard.insert(std::move(node));
+  if (change.kind == Change::Kind::kUnguard) {
+    // Not guarded: a file guard's (the file is read after recovery).
+    if (existing == nullptr) return Status::Ok();
+    if (resplit) FinishSplit(prepared, false, existing, change.at, change.seq);
+    shard.erase(it);
+    return Status::Ok();
+  }
+  GuardState* state = existing;
+  if (state == nullptr) {
+    node.mapped() = GuardState{reason, false, change.at, change.seq, {}};
+    state = &shard.insert(std::move(node)).position->second;
+  }
+  state->reason = reason;
+  state->since = change.at;
+  state->seq = change.seq;
+  if (resplit) FinishSplit(prepared, true, state, change.at, change.seq);
   return Status::Ok();
 }
 

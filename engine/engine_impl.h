@@ -11,11 +11,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "engine/cluster_links.h"
 #include "engine/contact_store.h"
 #include "engine/engine.h"
 #include "engine/stripe_locks.h"
@@ -45,12 +48,15 @@ class Engine::Impl {
         email_index_(value_locks_.size()),
         phone_index_(value_locks_.size()),
         email_guards_(value_locks_.size()),
-        phone_guards_(value_locks_.size()) {}
+        phone_guards_(value_locks_.size()),
+        links_(cluster_locks_.size()) {}
 
   Status Identify(const IdentifyQuery& query, IdentifyOutcome* out);
   Status Lookup(const IdentifyQuery& query, LookupOutcome* out) const;
-  Status Guard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out, bool* changed);
-  Status Unguard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out);
+  Status Guard(GuardField field, std::string_view value, bool split, bool allow_changes, GuardEntry* out,
+               bool* changed, std::vector<ClusterView>* clusters);
+  Status Unguard(GuardField field, std::string_view value, bool allow_changes, GuardEntry* out,
+                 std::vector<ClusterView>* clusters);
   void ListGuards(std::vector<GuardEntry>* out) const;
   Status AddFileGuards(const std::vector<std::pair<GuardField, std::string>>& values);
   Status RestoreGuard(const GuardEntry& entry);
@@ -110,6 +116,10 @@ class Engine::Impl {
     bool split = false;
     Millis since = 0;
     Seq seq = 0;  // the change that guarded it; 0: a file guard, or restored
+    // With split: the live members of the cluster it split (a guarded value
+    // gets no new carriers), so DELETE /guard finds the clusters to join
+    // again: those that hold these contacts now.
+    std::vector<ContactId> split_members;
   };
   using GuardShard = std::map<std::string, GuardState, std::less<>>;
 
@@ -196,13 +206,20 @@ class Engine::Impl {
       *root_a = by_email ? FindRoot(by_email) : 0;
       *root_b = by_phone ? FindRoot(by_phone) : 0;
       guard->Lock(ClusterStripe(*root_a), ClusterStripe(*root_b));
-      if ((*root_a == 0 || IsRoot(*root_a)) && (*root_b == 0 || IsRoot(*root_b))) return;
+      // Still the roots of these contacts? (A merge demotes a root; a
+      // re-clustering may move a contact to another root while its old one
+      // stays a root.) Both happen only under the locks now held.
+      if ((by_email == 0 || FindRoot(by_email) == *root_a) && (by_phone == 0 || FindRoot(by_phone) == *root_b)) return;
       guard->Release();
     }
   }
 
-  // Root of `id`'s set, with path halving. Safe without locks: `parent` only
-  // ever moves to an ancestor, and sets only grow.
+  // Root of `id`'s set, with path halving. Safe without locks: `parent` is
+  // always a contact of the same cluster or of the cluster it merged into,
+  // and a root is always made a root before anything points at it; a
+  // halving step writes only if `parent` is unchanged (compare-exchange).
+  // Without a lock the answer may be stale: lock the root's stripe and
+  // check FindRoot again (LockRoots).
   ContactId FindRoot(ContactId id) const {
     for (;;) {
       Contact& c = store_.Get(id);
@@ -300,6 +317,84 @@ class Engine::Impl {
   Seq LogGuardLocked(GuardField field, const Value& v, GuardReason reason, bool split, Millis now) noexcept;
   // Under both roots' cluster locks: demoted's members join survivor's cluster.
   void MergeLocked(ContactId survivor, ContactId demoted, Millis now, Seq seq) noexcept;
+  // A merge's links, made ready before the sequencer (this allocates): the
+  // survivor's entry with room for the demoted cluster's links, the new
+  // merge link (no values: a merge without evidence, kept as a legacy
+  // pair) and the demoted cluster's legacy contacts as pair links.
+  struct PreparedMerge {
+    ClusterLinks* survivor_links = nullptr;
+    ClusterLinks* demoted_links = nullptr;
+    MergeLink link;
+    std::size_t legacy_members = 0;
+  };
+  void PrepareMergeLinks(ContactId survivor, ContactId demoted, std::string_view email, std::string_view phone,
+                         PreparedMerge* p);
+  // Under both roots' locks, before MergeLocked: the demoted cluster's
+  // legacy contacts become pair links (its group must stay apart from the
+  // survivor's). After MergeLocked: the links move to the survivor. Cannot fail.
+  void MaterializeLegacyLocked(ContactId demoted, PreparedMerge& p) noexcept;
+  void MoveMergeLinksLocked(ContactId survivor, ContactId demoted, PreparedMerge& p, Seq seq, Millis at) noexcept;
+
+  // Re-clustering (docs/api.md §9): the clusters of `roots` recomputed as the
+  // components of their link graph, without the links through a value
+  // guarded with split (split_keys_). Plan allocates and changes nothing;
+  // Apply writes it and cannot fail. Both under every cluster stripe
+  // (AllClusterStripes), Plan's roots current.
+  struct ReclusterPlan {
+    std::vector<ContactId> members;    // ascending
+    std::vector<ContactId> new_root;   // per member
+    std::vector<ContactId> old_root;   // per member
+    std::vector<std::uint32_t> component;  // per member: its index in new_roots
+    std::vector<std::uint32_t> flags;  // per member: its first-carrier flags after
+    std::vector<ContactId> ring_tail;  // per new root: Apply's scratch
+    std::vector<ContactId> old_roots;  // ascending, distinct
+    std::vector<ContactId> new_roots;  // ascending, distinct
+      std::vector<ClusterLinks> links;   // per new root
+  };
+  void PlanRecluster(std::vector<ContactId> roots, ReclusterPlan* plan);
+  void ApplyRecluster(ReclusterPlan& plan, Millis now, Seq seq) noexcept;
+  // Holds every cluster stripe, taken in ascending order.
+  class AllClusterStripes {
+   public:
+    explicit AllClusterStripes(StripeLocks& locks) : locks_(locks) {
+      for (std::size_t i = 0; i < locks_.size(); ++i) locks_.at(i).lock();
+    }
+    ~AllClusterStripes() {
+      for (std::size_t i = locks_.size(); i-- > 0;) locks_.at(i).unlock();
+    }
+    AllClusterStripes(const AllClusterStripes&) = delete;
+    AllClusterStripes& operator=(const AllClusterStripes&) = delete;
+
+   private:
+    StripeLocks& locks_;
+  };
+  // The match key of a stored value (computed: O(1) for emails, a
+  // libphonenumber parse for phones with normalisation on).
+  std::string StoredKey(GuardField field, std::string_view value) const {
+    std::string scratch;
+    const std::string_view key = field == GuardField::kEmail ? keys_.EmailKey(value, &scratch) : keys_.PhoneKey(value, &scratch);
+    return std::string(key);
+  }
+  // Split and unsplit (docs/api.md §8), under the value's stripe: guard
+  // state `g` of `key` gains or loses its split; the clusters involved are
+  // re-clustered; *views: what they became. `seq`/`now`: the change's.
+  // Allocation failures come before anything changes; the caller logs the
+  // change between Prepare and Finish.
+  using SplitKeys = std::set<std::pair<GuardField, std::string>>;
+  struct PreparedSplit {
+    ReclusterPlan plan;
+    std::vector<ContactId> members;  // the split cluster's, for GuardState
+    SplitKeys::node_type key_node;   // split: the entry split_keys_ gains
+    SplitKeys::iterator key_it;      // unsplit: the entry it loses (end(): none)
+  };
+  void PrepareSplit(GuardField field, Value& v, bool split, const GuardState* g, PreparedSplit* p);
+  void FinishSplit(PreparedSplit& p, bool split, GuardState* g, Millis now, Seq seq) noexcept;
+  // The guarded keys with split; changed and read only under every cluster
+  // stripe. A link through one of them is not a link.
+  SplitKeys split_keys_;
+  // The views of `roots`' clusters, ascending (for the "clusters" of /guard).
+  void ViewsOf(std::vector<ContactId> roots, std::vector<ClusterView>* views) const;
+
   // Under the root's cluster lock.
   void BuildView(ContactId root, ClusterView* view) const;
   // The cluster's live contacts: kept on its root (Contact::live_members).
@@ -328,6 +423,13 @@ class Engine::Impl {
   mutable std::vector<ValueIndex> phone_index_;
   std::vector<GuardShard> email_guards_;
   std::vector<GuardShard> phone_guards_;
+  // Links of clusters that have any (cluster_links.h), by root; shard i
+  // guarded by cluster_locks_ stripe i, the stripe of the root.
+  using LinkShard = std::unordered_map<ContactId, ClusterLinks>;
+  mutable std::vector<LinkShard> links_;
+  // Set once contacts with kLegacyLinked exist (a format-1 snapshot was
+  // loaded); until then merges need not look for them.
+  std::atomic<bool> any_legacy_{false};
 
   ContactStore store_;
   StringArena arena_;  // appended under seq_mu_

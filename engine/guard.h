@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/change.h"
 #include "engine/clock.h"
@@ -46,6 +47,9 @@ struct GuardEntry {
   Millis since = 0;
   std::uint32_t contacts = 0;  // live carriers now
   Seq seq = 0;                 // the change that guarded it (0: a file guard, or restored)
+  // With split: the members of the cluster it split (what an unsplit joins
+  // again; kept in snapshots).
+  std::vector<ContactId> split_members;
 };
 
 }  // namespace idrecon
