@@ -14,7 +14,9 @@
 //     "xyz") never share one key. libphonenumber's answer is the rule: with
 //     default region IN, "+91 98765 43210", "098765 43210" and "9876543210"
 //     all have the key "+919876543210".
-//   - Values are trimmed and non-empty; so is every key.
+//   - Values are trimmed and non-empty; so is every key. A key is not
+//     always its own key, not even an E.164 one (with DE, "000000" has the
+//     key "+4900000", and that the key "+490000"): compute keys from values.
 //   - Size bound (the engine stores a key beside its value): an email key is
 //     as long as its value; a phone key is at most
 //     max(value.size(), kMaxE164KeySize) bytes. The E.164 form is '+', a
