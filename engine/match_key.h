@@ -14,17 +14,20 @@
 //     "xyz") never share one key. libphonenumber's answer is the rule: with
 //     default region IN, "+91 98765 43210", "098765 43210" and "9876543210"
 //     all have the key "+919876543210".
-//   - Values are trimmed and non-empty; so is every key.
+//   - Values are trimmed and non-empty; so is every key. A key is not
+//     always its own key, not even an E.164 one (with DE, "000000" has the
+//     key "+4900000", and that the key "+490000"): compute keys from values.
 //   - Size bound (the engine stores a key beside its value): an email key is
 //     as long as its value; a phone key is at most
 //     max(value.size(), kMaxE164KeySize) bytes. The E.164 form is '+', a
 //     country code of at most 3 digits and a national significant number of
-//     at most 17 (libphonenumber's limit, and above every possible length in
-//     its metadata); the other phone keys are never longer than the value.
+//     at most 17 digits (Parse refuses longer ones, TOO_LONG_NSN); the other
+//     phone keys are never longer than the value.
 //     So values of up to 64 bytes have keys of up to 64 bytes.
 //
-// libphonenumber logs nothing: the first MatchKeys made installs a
-// NullLogger in its PhoneNumberUtil singleton, before it parses anything.
+// libphonenumber logs nothing: a NullLogger is installed in its
+// PhoneNumberUtil singleton before this file first uses it (a MatchKeys made
+// with normalisation on, or ParseRegion).
 //
 // Cost: libphonenumber's parse is ~6 us (idrecon-bench-engine
 // --benchmark_filter=Key/); each thread remembers the phone keys of its

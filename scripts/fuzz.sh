@@ -17,7 +17,7 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
   echo "usage: $0 [SECONDS_PER_TARGET]" >&2
   exit 2
 fi
-targets=(${FUZZ_TARGETS:-http_request identify_body engine_ops log_record snapshot csv_import guard_file})
+targets=(${FUZZ_TARGETS:-http_request identify_body engine_ops log_record snapshot csv_import guard_file match_key})
 
 scripts/deps.sh
 echo "== fuzz: configure, build" >&2

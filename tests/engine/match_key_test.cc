@@ -168,6 +168,16 @@ TEST(MatchKeysTest, PhoneKeysWithRegionDE) {
                         });
 }
 
+// libphonenumber strips a national prefix from an international number too,
+// so its E.164 form is not always its own key: keys are computed from
+// values, never from keys.
+TEST(MatchKeysTest, AnE164KeyNeedNotBeItsOwnKey) {
+  const MatchKeys de = On("DE");
+  EXPECT_EQ(Phone(de, "000000"), "+4900000");
+  EXPECT_EQ(Phone(de, "+4900000"), "+490000");
+  EXPECT_EQ(Phone(de, "+490000"), "+490000");
+}
+
 TEST(MatchKeysTest, PhoneKeysWithoutRegion) {
   ExpectPhoneKeys("", {
                           {"+91 98765 43210", "+919876543210"},
