@@ -36,7 +36,8 @@ void WriteMatchingExtras(JsonWriter& json, std::uint8_t guarded, bool normalizes
   }
 }
 
-void WriteGuardEntry(JsonWriter& json, const GuardEntry& entry, std::string& scratch) {
+void WriteGuardEntry(JsonWriter& json, const GuardEntry& entry, std::string& scratch,
+                     const std::vector<ClusterView>* clusters = nullptr) {
   json.BeginObject();
   json.Key(GuardFieldName(entry.field));
   json.String(entry.value);
@@ -50,6 +51,12 @@ void WriteGuardEntry(JsonWriter& json, const GuardEntry& entry, std::string& scr
   scratch.clear();
   AppendIsoTimestamp(scratch, entry.since);
   json.String(scratch);
+  if (clusters != nullptr) {
+    json.Key("clusters");
+    json.BeginArray();
+    for (const ClusterView& c : *clusters) WriteContactObject(json, c);
+    json.EndArray();
+  }
   json.EndObject();
 }
 
@@ -114,10 +121,10 @@ void AppendClusterCapJson(std::string_view message, const ContactId clusters[2],
   json.EndObject();
 }
 
-void AppendGuardEntryJson(const GuardEntry& entry, std::string* out) {
+void AppendGuardEntryJson(const GuardEntry& entry, const std::vector<ClusterView>* clusters, std::string* out) {
   JsonWriter json(*out);
   std::string scratch;
-  WriteGuardEntry(json, entry, scratch);
+  WriteGuardEntry(json, entry, scratch, clusters);
 }
 
 void AppendGuardListJson(const std::vector<GuardEntry>& entries, std::string* out) {

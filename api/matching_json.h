@@ -13,7 +13,8 @@
 //   AppendClusterCapJson: the 409 body, {"error": ..., "clusters": [P1, P2]}.
 //   AppendGuardEntryJson / AppendGuardListJson: GET/PUT/DELETE /guard,
 //     {"email": V} or {"phoneNumber": V} with "reason", "contacts", "split"
-//     and "since"; the list is {"values": [...]} in the engine's order.
+//     and "since" (with a split, also "clusters"); the list is
+//     {"values": [...]} in the engine's order.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -28,7 +29,9 @@ namespace idrecon {
 void AppendIdentifyJson(const IdentifyOutcome& outcome, bool normalizes, std::string* out);
 void AppendLookupJson(const LookupOutcome& outcome, bool normalizes, std::string* out);
 void AppendClusterCapJson(std::string_view message, const ContactId clusters[2], std::string* out);
-void AppendGuardEntryJson(const GuardEntry& entry, std::string* out);
+// `clusters` non-null: the entry also carries "clusters", the §2 contact
+// objects of what a split (or its undoing) made of the clusters.
+void AppendGuardEntryJson(const GuardEntry& entry, const std::vector<ClusterView>* clusters, std::string* out);
 void AppendGuardListJson(const std::vector<GuardEntry>& entries, std::string* out);
 
 }  // namespace idrecon

@@ -420,6 +420,7 @@ Status Engine::Impl::ReadRow(ContactId id, ContactRow* out) const {
     out->is_primary = c.deleted_link() == 0;
   }
   out->depends_on_seq = store_.Get(root).last_seq;
+  out->legacy_linked = (c.flags & Contact::kLegacyLinked) != 0;
   return Status::Ok();
 }
 
@@ -523,6 +524,15 @@ Status Engine::AddFileGuards(const std::vector<std::pair<GuardField, std::string
   return impl_->AddFileGuards(values);
 }
 Status Engine::RestoreGuard(const GuardEntry& entry) { return impl_->RestoreGuard(entry); }
+void Engine::ForEachClusterLinks(const std::function<void(ContactId, const ClusterLinks&)>& fn) const {
+  impl_->ForEachClusterLinks(fn);
+}
+Status Engine::RestoreClusterLinks(ContactId member, ClusterLinks links) {
+  return impl_->RestoreClusterLinks(member, std::move(links));
+}
+Status Engine::RestoreLegacyLinked(const std::vector<ContactId>& ids, bool all) {
+  return impl_->RestoreLegacyLinked(ids, all);
+}
 const MatchKeys& Engine::match_keys() const { return impl_->match_keys(); }
 const GuardSettings& Engine::guard_settings() const { return impl_->guard_settings(); }
 Status Engine::GetContact(ContactId id, ContactRow* out) const { return impl_->GetContact(id, out); }

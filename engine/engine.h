@@ -36,6 +36,7 @@
 
 #include "engine/change.h"
 #include "engine/clock.h"
+#include "engine/cluster_links.h"
 #include "engine/guard.h"
 #include "engine/match_key.h"
 #include "engine/status.h"
@@ -124,6 +125,10 @@ struct ContactRow {
   std::optional<Millis> deleted_at;
   // Highest seq that changed this contact's cluster (see IdentifyOutcome).
   Seq depends_on_seq = 0;
+  // Not part of the public row: its cluster membership predates recorded
+  // links (a format-1 snapshot), so it stays linked to the other such
+  // contacts of its cluster (docs/api.md §9). Snapshots keep it.
+  bool legacy_linked = false;
 };
 
 inline bool IsVacant(const ContactRow& row) {
@@ -216,7 +221,19 @@ class Engine {
   // InvalidArgument for an empty or over-long value, and nothing changes.
   Status AddFileGuards(const std::vector<std::pair<GuardField, std::string>>& values);
   // Snapshot load: one guard as a snapshot kept it (not a file guard).
+  // After the rows, the legacy marks and the links.
   Status RestoreGuard(const GuardEntry& entry);
+
+  // The link graph's recorded links (docs/api.md §9, engine/cluster_links.h)
+  // for snapshots: fn(root, links) for every cluster that has any, by
+  // ascending root. Consistent when nothing else writes.
+  void ForEachClusterLinks(const std::function<void(ContactId, const ClusterLinks&)>& fn) const;
+  // Snapshot load, after RestoreAll: the links of the cluster that holds
+  // `member`; and the contacts whose membership predates recorded links
+  // (all = true: every live contact of every cluster of two or more, for a
+  // snapshot that recorded no links). Not thread-safe, like RestoreAll.
+  Status RestoreClusterLinks(ContactId member, ClusterLinks links);
+  Status RestoreLegacyLinked(const std::vector<ContactId>& ids, bool all);
 
   const MatchKeys& match_keys() const;
   const GuardSettings& guard_settings() const;

@@ -221,14 +221,12 @@ Status Engine::Impl::RestoreGuard(const GuardEntry& entry) {
     AllClusterStripes all(cluster_locks_);
     split_keys_.emplace(entry.field, entry.value);
     // The restored rows already hold the split clusters; what restore could
-    // not know is that the value now has a first carrier in each of them.
+    // not know is that the value has a first carrier in each of them.
     std::vector<ContactId> roots;
     for (ContactId m : entry.split_members) {
       if (store_.Get(m).deleted_at == Contact::kNotDeleted) roots.push_back(FindRoot(m));
     }
-    ReclusterPlan plan;
-    PlanRecluster(roots, &plan);
-    ApplyRecluster(plan, 0, 0);
+    RefreshFirstCarriers(std::move(roots));
   }
   return Status::Ok();
 }

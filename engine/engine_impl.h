@@ -61,6 +61,9 @@ class Engine::Impl {
   Status AddFileGuards(const std::vector<std::pair<GuardField, std::string>>& values);
   Status RestoreGuard(const GuardEntry& entry);
   Status ApplyGuard(const Change& change);
+  void ForEachClusterLinks(const std::function<void(ContactId, const ClusterLinks&)>& fn) const;
+  Status RestoreClusterLinks(ContactId member, ClusterLinks links);
+  Status RestoreLegacyLinked(const std::vector<ContactId>& ids, bool all);
   const MatchKeys& match_keys() const { return keys_; }
   const GuardSettings& guard_settings() const { return guard_; }
   Status GetContact(ContactId id, ContactRow* out) const;
@@ -353,6 +356,9 @@ class Engine::Impl {
   };
   void PlanRecluster(std::vector<ContactId> roots, ReclusterPlan* plan);
   void ApplyRecluster(ReclusterPlan& plan, Millis now, Seq seq) noexcept;
+  // Sets the first-carrier flags of the clusters of `roots` anew (each key's
+  // smallest-id carrier in each cluster), leaving the clusters as they are.
+  void RefreshFirstCarriers(std::vector<ContactId> roots);
   // Holds every cluster stripe, taken in ascending order.
   class AllClusterStripes {
    public:

@@ -10,6 +10,7 @@
 // request that found a root before it re-checks after locking (LockRoots).
 #include <algorithm>
 #include <numeric>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -325,6 +326,82 @@ void Engine::Impl::ViewsOf(std::vector<ContactId> roots, std::vector<ClusterView
   views->clear();
   views->resize(roots.size());
   for (std::size_t i = 0; i < roots.size(); ++i) BuildView(roots[i], &(*views)[i]);
+}
+
+void Engine::Impl::ForEachClusterLinks(const std::function<void(ContactId, const ClusterLinks&)>& fn) const {
+  std::vector<std::pair<ContactId, const ClusterLinks*>> all;
+  for (const LinkShard& shard : links_) {
+    for (const auto& [root, links] : shard) {
+      if (!links.empty()) all.emplace_back(root, &links);
+    }
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [root, links] : all) fn(root, *links);
+}
+
+Status Engine::Impl::RestoreClusterLinks(ContactId member, ClusterLinks links) {
+  if (member == 0 || member >= store_.end() || store_.Get(member).deleted_at != Contact::kNotDeleted ||
+      links.empty()) {
+    return Status::Corruption("snapshot links name contact " + std::to_string(member) + ", which is not live");
+  }
+  for (const PairLink& l : links.pairs) {
+    if (l.a == 0 || l.a >= store_.end() || l.b == 0 || l.b >= store_.end()) {
+      return Status::Corruption("snapshot link names a missing contact");
+    }
+  }
+  const ContactId root = FindRoot(member);
+  if (root != member) return Status::Corruption("snapshot links name contact " + std::to_string(member) + ", which is not a primary");
+  ClusterLinks& into = links_[ClusterStripe(root)][root];
+  for (MergeLink& l : links.merges) into.merges.push_back(std::move(l));
+  for (const PairLink& l : links.pairs) into.pairs.push_back(l);
+  return Status::Ok();
+}
+
+Status Engine::Impl::RestoreLegacyLinked(const std::vector<ContactId>& ids, bool all) {
+  const ContactId end = store_.end();
+  if (all) {
+    for (ContactId id = 1; id < end; ++id) {
+      Contact& c = store_.Get(id);
+      if (c.deleted_at != Contact::kNotDeleted) continue;
+      const ContactId root = FindRoot(id);
+      if (root != id || c.next != id) {
+        c.flags |= Contact::kLegacyLinked;
+        any_legacy_.store(true, std::memory_order_relaxed);
+      }
+    }
+    return Status::Ok();
+  }
+  for (ContactId id : ids) {
+    if (id == 0 || id >= end || store_.Get(id).deleted_at != Contact::kNotDeleted) {
+      return Status::Corruption("snapshot marks contact " + std::to_string(id) + " as legacy-linked, which is not live");
+    }
+    store_.Get(id).flags |= Contact::kLegacyLinked;
+    any_legacy_.store(true, std::memory_order_relaxed);
+  }
+  return Status::Ok();
+}
+
+void Engine::Impl::RefreshFirstCarriers(std::vector<ContactId> roots) {
+  std::sort(roots.begin(), roots.end());
+  roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+  for (ContactId root : roots) {
+    std::vector<ContactId> members;
+    ContactId m = root;
+    do {
+      members.push_back(m);
+      m = store_.Get(m).next;
+    } while (m != root);
+    std::sort(members.begin(), members.end());
+    std::set<std::string> emails, phones;
+    for (ContactId id : members) {
+      Contact& c = store_.Get(id);
+      std::uint32_t f = c.flags & Contact::kLegacyLinked;
+      const std::string_view email = arena_.View(c.email), phone = arena_.View(c.phone);
+      if (!email.empty() && emails.insert(StoredKey(GuardField::kEmail, email)).second) f |= Contact::kFirstEmailCarrier;
+      if (!phone.empty() && phones.insert(StoredKey(GuardField::kPhone, phone)).second) f |= Contact::kFirstPhoneCarrier;
+      c.flags = f;
+    }
+  }
 }
 
 }  // namespace idrecon

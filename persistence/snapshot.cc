@@ -107,6 +107,41 @@ void EncodeSnapshot(const Engine& engine, Seq last_seq, std::string* out) {
     PutLE<std::uint16_t>(out, static_cast<std::uint16_t>(row.phone.size()));
     out->append(row.phone);
   });
+  // Legacy marks and links (docs/api.md §9), then guards.
+  std::vector<ContactId> legacy;
+  engine.ForEachContact([&](const ContactRow& row) {
+    if (row.legacy_linked) legacy.push_back(row.id);
+  });
+  PutLE<std::uint32_t>(out, static_cast<std::uint32_t>(legacy.size()));
+  for (ContactId id : legacy) PutLE<std::uint32_t>(out, id);
+  auto put_string = [out](std::string_view v) {
+    PutLE<std::uint16_t>(out, static_cast<std::uint16_t>(v.size()));
+    out->append(v);
+  };
+  std::string links;
+  std::uint32_t clusters_with_links = 0;
+  engine.ForEachClusterLinks([&](ContactId root, const ClusterLinks& l) {
+    ++clusters_with_links;
+    PutLE<std::uint32_t>(&links, root);
+    PutLE<std::uint32_t>(&links, static_cast<std::uint32_t>(l.merges.size()));
+    for (const MergeLink& m : l.merges) {
+      PutLE<std::uint64_t>(&links, m.seq);
+      PutLE<std::int64_t>(&links, m.at);
+      PutLE<std::uint16_t>(&links, static_cast<std::uint16_t>(m.email.size()));
+      links.append(m.email);
+      PutLE<std::uint16_t>(&links, static_cast<std::uint16_t>(m.phone.size()));
+      links.append(m.phone);
+    }
+    PutLE<std::uint32_t>(&links, static_cast<std::uint32_t>(l.pairs.size()));
+    for (const PairLink& p : l.pairs) {
+      PutLE<std::uint32_t>(&links, p.a);
+      PutLE<std::uint32_t>(&links, p.b);
+      PutLE<std::uint64_t>(&links, p.seq);
+      links.push_back(p.legacy ? 1 : 0);
+    }
+  });
+  PutLE<std::uint32_t>(out, clusters_with_links);
+  out->append(links);
   std::vector<GuardEntry> guards;
   engine.ListGuards(&guards);
   std::erase_if(guards, [](const GuardEntry& g) { return g.reason == GuardReason::kFile; });
@@ -116,8 +151,9 @@ void EncodeSnapshot(const Engine& engine, Seq last_seq, std::string* out) {
     out->push_back(static_cast<char>(g.reason));
     out->push_back(g.split ? 1 : 0);
     PutLE<std::int64_t>(out, g.since);
-    PutLE<std::uint16_t>(out, static_cast<std::uint16_t>(g.value.size()));
-    out->append(g.value);
+    put_string(g.value);
+    PutLE<std::uint32_t>(out, static_cast<std::uint32_t>(g.split_members.size()));
+    for (ContactId id : g.split_members) PutLE<std::uint32_t>(out, id);
   }
   PutLE<std::uint32_t>(out, crc32c::Value(*out));
 }
@@ -223,23 +259,90 @@ Status LoadSnapshotBytes(std::string_view bytes, const std::string& path, Engine
       pos += len;
     }
   }
+  // The sections after the contacts (format 2), read into memory first:
+  // the engine takes them after the rows.
+  std::vector<ContactId> legacy;
+  std::vector<std::pair<ContactId, ClusterLinks>> links;
   std::vector<GuardEntry> guards;
   if (!v1) {
-    if (body.size() - pos < 4) return bad("the guard count is cut short");
-    const auto guard_count = GetLE<std::uint32_t>(body.data() + pos);
-    pos += 4;
+    auto need = [&](std::size_t n) { return body.size() - pos >= n; };
+    auto u32 = [&] {
+      const auto v = GetLE<std::uint32_t>(body.data() + pos);
+      pos += 4;
+      return v;
+    };
+    auto take = [&](std::string* s) {
+      if (!need(2)) return false;
+      const auto len = GetLE<std::uint16_t>(body.data() + pos);
+      pos += 2;
+      if (!need(len)) return false;
+      s->assign(body.data() + pos, len);
+      pos += len;
+      return true;
+    };
+    if (!need(4)) return bad("the legacy marks are cut short");
+    const std::uint32_t legacy_count = u32();
+    if (!need(std::size_t{legacy_count} * 4)) return bad("the legacy marks are cut short");
+    for (std::uint32_t i = 0; i < legacy_count; ++i) {
+      legacy.push_back(u32());
+      if (i > 0 && legacy[i] <= legacy[i - 1]) return bad("the legacy marks are not ascending");
+    }
+    if (!need(4)) return bad("the links are cut short");
+    const std::uint32_t link_clusters = u32();
+    for (std::uint32_t i = 0; i < link_clusters; ++i) {
+      if (!need(8)) return bad("the links are cut short");
+      const ContactId root = u32();
+      if (!links.empty() && root <= links.back().first) return bad("the links are not by ascending root");
+      ClusterLinks l;
+      const std::uint32_t merges = u32();
+      for (std::uint32_t k = 0; k < merges; ++k) {
+        MergeLink m;
+        if (!need(16)) return bad("a merge link is cut short");
+        m.seq = GetLE<std::uint64_t>(body.data() + pos);
+        m.at = GetLE<std::int64_t>(body.data() + pos + 8);
+        pos += 16;
+        if (!take(&m.email) || !take(&m.phone)) return bad("a merge link is cut short");
+        l.merges.push_back(std::move(m));
+      }
+      if (!need(4)) return bad("the links are cut short");
+      const std::uint32_t pairs = u32();
+      if (!need(std::size_t{pairs} * 17)) return bad("a pair link is cut short");
+      for (std::uint32_t k = 0; k < pairs; ++k) {
+        PairLink p;
+        p.a = u32();
+        p.b = u32();
+        p.seq = GetLE<std::uint64_t>(body.data() + pos);
+        if (static_cast<unsigned char>(body[pos + 8]) > 1) return bad("a pair link has a bad legacy flag");
+        p.legacy = body[pos + 8] != 0;
+        pos += 9;
+        l.pairs.push_back(p);
+      }
+      if (l.empty()) return bad("a cluster with no links is listed");
+      links.emplace_back(root, std::move(l));
+    }
+    if (!need(4)) return bad("the guard count is cut short");
+    const auto guard_count = u32();
     for (std::uint32_t i = 0; i < guard_count; ++i) {
-      if (body.size() - pos < 13) return bad("guard " + std::to_string(i + 1) + " is cut short");
+      if (!need(11)) return bad("guard " + std::to_string(i + 1) + " is cut short");
       GuardEntry g;
       g.field = static_cast<GuardField>(body[pos]);
       g.reason = static_cast<GuardReason>(body[pos + 1]);
+      if (static_cast<unsigned char>(body[pos + 2]) > 1) return bad("guard " + std::to_string(i + 1) + " has a bad split flag");
       g.split = body[pos + 2] != 0;
       g.since = GetLE<std::int64_t>(body.data() + pos + 3);
-      const auto len = GetLE<std::uint16_t>(body.data() + pos + 11);
-      pos += 13;
-      if (body.size() - pos < len) return bad("guard " + std::to_string(i + 1) + " is cut short");
-      g.value.assign(body.data() + pos, len);
-      pos += len;
+      pos += 11;
+      if (!take(&g.value) || !need(4)) return bad("guard " + std::to_string(i + 1) + " is cut short");
+      const std::uint32_t members = u32();
+      if (!need(std::size_t{members} * 4)) return bad("guard " + std::to_string(i + 1) + " is cut short");
+      for (std::uint32_t k = 0; k < members; ++k) {
+        g.split_members.push_back(u32());
+        if (k > 0 && g.split_members[k] <= g.split_members[k - 1]) return bad("a split guard's members are not ascending");
+      }
+      if (!g.split && !g.split_members.empty()) return bad("a guard without split lists members");
+      if (!guards.empty() && std::pair(static_cast<int>(g.field), g.value) <=
+                                 std::pair(static_cast<int>(guards.back().field), guards.back().value)) {
+        return bad("the guards are not in order");
+      }
       guards.push_back(std::move(g));
     }
   }
@@ -269,6 +372,10 @@ Status LoadSnapshotBytes(std::string_view bytes, const std::string& path, Engine
     const std::vector<std::uint64_t>& offsets_;
   };
   if (Status s = engine->RestoreAll(SnapshotRows(body, offsets)); !s.ok()) return bad(s.message());
+  if (Status s = engine->RestoreLegacyLinked(legacy, v1); !s.ok()) return bad(s.message());
+  for (auto& [root, l] : links) {
+    if (Status s = engine->RestoreClusterLinks(root, std::move(l)); !s.ok()) return bad(s.message());
+  }
   for (const GuardEntry& g : guards) {
     if (Status s = engine->RestoreGuard(g); !s.ok()) return bad(s.message());
   }

@@ -15,13 +15,22 @@
 //            A deleted contact's linked_id is the one it had when deleted
 //            (history, not a link); a deleted contact with neither email nor
 //            phone is a vacant id (engine.h, ContactRow).
+//   legacy   u32 count, u32 ids ascending: contacts whose cluster membership
+//            predates recorded links (they stay linked to each other)
+//   links    u32 count of clusters with recorded links (docs/api.md §9), by
+//            ascending root, each: u32 root | u32 merges, each: u64 seq
+//            | i64 at | u16 email length | email | u16 phone length | phone
+//            | u32 pairs, each: u32 a | u32 b | u64 seq | u8 legacy
 //   guards   u32 count, then per guarded value (api and auto guards; file
 //            guards are read from their file at start), by field then key:
 //            u8 field (1 email, 2 phone) | u8 reason (2 api, 3 auto)
 //            | u8 split | i64 since | u16 key length | key bytes
+//            | u32 count, u32 ids: with split, the members of the cluster
+//            it split
 //   trailer  u32 CRC-32C of every byte before it
-// Version 1 files ("IDRSNAP\x01": a 24-byte header, no guards, normalisation
-// off) still load.
+// Version 1 files ("IDRSNAP\x01": a 24-byte header, nothing after the
+// contacts, normalisation off) still load; having recorded no links, every
+// contact of a cluster of two or more is then legacy-linked.
 // The encoding is a pure function of the state: the same state always gives
 // the same bytes (no padding, no pointers, no timestamps of the write).
 //

@@ -137,23 +137,23 @@ HttpResponse HandleGuard(const HttpRequest& request, ServiceContext& context) {
   if (!put && request.method != "DELETE") return MethodNotAllowed("GET, HEAD, PUT, DELETE");
   GuardRequest parsed;
   if (Status s = ParseGuardRequest(request.body, &parsed); !s.ok()) return EngineErrorResponse(s);
-  if (put && parsed.split) {
-    return ErrorResponse(400, "\"split\": true is not available in this version; guard the value without it");
-  }
   if (LogFailed(context)) return ErrorResponse(503, LogFailure(context));
   GuardEntry entry;
+  std::vector<ClusterView> clusters;
   Status s;
   if (put) {
     bool changed = false;
-    s = context.engine.Guard(parsed.field, parsed.value, true, &entry, &changed);
+    s = context.engine.Guard(parsed.field, parsed.value, parsed.split, true, &entry, &changed, &clusters);
   } else {
-    s = context.engine.Unguard(parsed.field, parsed.value, true, &entry);
+    s = context.engine.Unguard(parsed.field, parsed.value, true, &entry, &clusters);
   }
   if (!s.ok()) return EngineErrorResponse(s);
+  // With split (PUT), or undoing one (DELETE): what the clusters became.
+  const bool show_clusters = put ? parsed.split : entry.split;
   std::string body;
-  AppendGuardEntryJson(entry, &body);
+  AppendGuardEntryJson(entry, show_clusters ? &clusters : nullptr, &body);
   HttpResponse response = JsonResponse(200, std::move(body));
-  response.durable_after = entry.seq;
+  response.durable_after = entry.seq;  // the clusters' change is the guard change itself
   return response;
 }
 

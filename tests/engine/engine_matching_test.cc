@@ -100,11 +100,11 @@ TEST_F(EngineMatchingTest, GuardedValueIsDroppedAndStoredNowhere) {
   auto e = Make();
   GuardEntry entry;
   bool changed = false;
-  ASSERT_TRUE(e->Guard(GuardField::kEmail, " test@test.com ", true, &entry, &changed).ok());
+  ASSERT_TRUE(e->Guard(GuardField::kEmail, " test@test.com ", false, true, &entry, &changed, nullptr).ok());
   EXPECT_TRUE(changed);
   EXPECT_EQ(entry.value, "test@test.com");
   EXPECT_EQ(entry.reason, GuardReason::kApi);
-  ASSERT_TRUE(e->Guard(GuardField::kEmail, "test@test.com", true, &entry, &changed).ok());
+  ASSERT_TRUE(e->Guard(GuardField::kEmail, "test@test.com", false, true, &entry, &changed, nullptr).ok());
   EXPECT_FALSE(changed) << "guarding twice changes nothing";
 
   OwnedView v = Identify(*e, "test@test.com", "555");
@@ -122,8 +122,8 @@ TEST_F(EngineMatchingTest, GuardedValueIsDroppedAndStoredNowhere) {
   EXPECT_EQ(e->contact_count(), before);
   EXPECT_EQ(e->last_seq(), seq);
 
-  ASSERT_TRUE(e->Unguard(GuardField::kEmail, "test@test.com", true, &entry).ok());
-  EXPECT_TRUE(e->Unguard(GuardField::kEmail, "test@test.com", true, &entry).IsNotFound());
+  ASSERT_TRUE(e->Unguard(GuardField::kEmail, "test@test.com", true, &entry, nullptr).ok());
+  EXPECT_TRUE(e->Unguard(GuardField::kEmail, "test@test.com", true, &entry, nullptr).IsNotFound());
   Identify(*e, "test@test.com", "555");
   EXPECT_EQ(out_.guarded, 0);
 }
@@ -214,9 +214,9 @@ TEST_F(EngineMatchingTest, ReplayRebuildsGuardsAndCounts) {
   Identify(*e, "b@x", "201-555-0123");  // second carrier: auto guard
   GuardEntry entry;
   bool changed = false;
-  ASSERT_TRUE(e->Guard(GuardField::kEmail, "Shop@x", true, &entry, &changed).ok());
-  ASSERT_TRUE(e->Guard(GuardField::kEmail, "gone@x", true, &entry, &changed).ok());
-  ASSERT_TRUE(e->Unguard(GuardField::kEmail, "gone@x", true, &entry).ok());
+  ASSERT_TRUE(e->Guard(GuardField::kEmail, "Shop@x", false, true, &entry, &changed, nullptr).ok());
+  ASSERT_TRUE(e->Guard(GuardField::kEmail, "gone@x", false, true, &entry, &changed, nullptr).ok());
+  ASSERT_TRUE(e->Unguard(GuardField::kEmail, "gone@x", true, &entry, nullptr).ok());
   Identify(*e, "a@X", "");
   auto replayed = Make({true, "US"}, GuardSettings{2, 0});
   sink_.ReplayInto(replayed.get());

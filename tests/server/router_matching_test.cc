@@ -87,12 +87,30 @@ TEST_F(RouterMatchingTest, GuardEndpointsAnd422) {
   EXPECT_EQ(Call("PUT", "/guard", R"({"email":"a@x","phoneNumber":"1"})").status, 400);
   EXPECT_EQ(Call("PUT", "/guard", R"({})").status, 400);
   EXPECT_EQ(Call("PUT", "/guard", R"({"email":"a@x","split":"yes"})").status, 400);
+  EXPECT_EQ(Call("PUT", "/guard", R"({"email":"   "})").status, 400);
   EXPECT_EQ(Call("DELETE", "/guard", R"({"email":"never@x"})").status, 404);
   EXPECT_EQ(Call("DELETE", "/guard", R"({"phoneNumber":"0000000000"})").status, 200);
   EXPECT_EQ(Call("GET", "/guard").body, R"({"values":[]})");
   r = Call("POST", "/guard");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.allow, "GET, HEAD, PUT, DELETE");
+}
+
+TEST_F(RouterMatchingTest, SplitAndItsUndoingShowTheClusters) {
+  Call("POST", "/identify", R"({"email":"a@x","phoneNumber":"0000"})");
+  Call("POST", "/identify", R"({"email":"b@x","phoneNumber":"0000"})");
+  clock_.Advance(5);
+  HttpResponse r = Call("PUT", "/guard", R"({"phoneNumber":"0000","split":true})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, R"({"phoneNumber":"0000","reason":"api","contacts":2,"split":true,"since":"2026-11-22T01:20:19.128Z",)"
+                    R"("clusters":[{"primaryContatctId":1,"primaryContactId":1,"emails":["a@x"],"phoneNumbers":["0000"],)"
+                    R"("secondaryContactIds":[]},{"primaryContatctId":2,"primaryContactId":2,"emails":["b@x"],)"
+                    R"("phoneNumbers":["0000"],"secondaryContactIds":[]}]})");
+  r = Call("DELETE", "/guard", R"({"phoneNumber":"0000"})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find(R"("clusters":[{"primaryContatctId":1,"primaryContactId":1,"emails":["a@x","b@x"],)"),
+            std::string::npos)
+      << r.body;
 }
 
 class RouterNormalizedTest : public RouterMatchingTest {
