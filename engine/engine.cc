@@ -530,6 +530,7 @@ void Engine::ForEachClusterLinks(const std::function<void(ContactId, const Clust
 Status Engine::RestoreClusterLinks(ContactId member, ClusterLinks links) {
   return impl_->RestoreClusterLinks(member, std::move(links));
 }
+void Engine::ReclusterAll(Millis now) { impl_->ReclusterAll(now); }
 Status Engine::RestoreLegacyLinked(const std::vector<ContactId>& ids, bool all) {
   return impl_->RestoreLegacyLinked(ids, all);
 }

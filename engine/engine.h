@@ -234,6 +234,13 @@ class Engine {
   // snapshot that recorded no links). Not thread-safe, like RestoreAll.
   Status RestoreClusterLinks(ContactId member, ClusterLinks links);
   Status RestoreLegacyLinked(const std::vector<ContactId>& ids, bool all);
+  // Offline (`idrecon-tool rebuild --normalize`): re-clusters the whole
+  // store as the components of its link graph under this engine's match
+  // keys (docs/api.md §9): clusters may merge or split, each one's oldest
+  // contact is its primary, every contact whose linkedId or precedence
+  // changes gets updatedAt = now. O(contacts) time and memory; not
+  // thread-safe, like RestoreAll.
+  void ReclusterAll(Millis now);
 
   const MatchKeys& match_keys() const;
   const GuardSettings& guard_settings() const;

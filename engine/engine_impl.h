@@ -64,6 +64,7 @@ class Engine::Impl {
   void ForEachClusterLinks(const std::function<void(ContactId, const ClusterLinks&)>& fn) const;
   Status RestoreClusterLinks(ContactId member, ClusterLinks links);
   Status RestoreLegacyLinked(const std::vector<ContactId>& ids, bool all);
+  void ReclusterAll(Millis now);
   const MatchKeys& match_keys() const { return keys_; }
   const GuardSettings& guard_settings() const { return guard_; }
   Status GetContact(ContactId id, ContactRow* out) const;

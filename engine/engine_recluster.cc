@@ -404,4 +404,16 @@ void Engine::Impl::RefreshFirstCarriers(std::vector<ContactId> roots) {
   }
 }
 
+void Engine::Impl::ReclusterAll(Millis now) {
+  std::vector<ContactId> roots;
+  const ContactId end = store_.end();
+  for (ContactId id = 1; id < end; ++id) {
+    if (store_.Get(id).deleted_at == Contact::kNotDeleted && IsRoot(id)) roots.push_back(id);
+  }
+  AllClusterStripes all(cluster_locks_);
+  ReclusterPlan plan;
+  PlanRecluster(std::move(roots), &plan);
+  ApplyRecluster(plan, now, last_seq());
+}
+
 }  // namespace idrecon

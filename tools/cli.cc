@@ -12,6 +12,7 @@
 #include "tools/contact_rows.h"
 #include "tools/exporter.h"
 #include "tools/importer.h"
+#include "tools/normalization_converter.h"
 #include "tools/rebuilder.h"
 #include "tools/stats.h"
 #include "tools/store.h"
@@ -41,6 +42,7 @@ constexpr const char* kUsage =
 constexpr const char* kImportUsage =
     "usage: idrecon-tool import --data-dir D (--csv FILE | --requests FILE.jsonl)\n"
     "                           [--strict] [--merge [--renumber]] [--repair-time TS] [--null S]\n"
+    "                           [--normalize on|off [--default-region CC]]\n"
     "\n"
     "--csv FILE        rows of a `contacts` table (header id,phoneNumber,email,linkedId,\n"
     "                  linkPrecedence,createdAt,updatedAt,deletedAt; an empty field is NULL), as\n"
@@ -55,6 +57,9 @@ constexpr const char* kImportUsage =
     "--renumber        with --merge: shift imported ids above the existing ones.\n"
     "--repair-time TS  updatedAt for repaired rows (default: now; at most a day ahead).\n"
     "--null S          an unquoted CSV field equal to S is NULL too (MySQL INTO OUTFILE: --null '\\N').\n"
+    "--normalize on|off, --default-region CC\n"
+    "                  the match keys of a new directory (docs/api.md section 6); a directory\n"
+    "                  that already has another setting is refused (exit status 2).\n"
     "\n"
     "stdout: one line per malformed row (\"malformed: line N, id I: reason\") and per\n"
     "repair (\"repair: line N, id I: what\"), naming lines and ids, never values;\n"
@@ -70,13 +75,19 @@ constexpr const char* kExportUsage =
 
 constexpr const char* kRebuildUsage =
     "usage: idrecon-tool rebuild --data-dir D [--from-log] [--compact]\n"
+    "       idrecon-tool rebuild --data-dir D --normalize on|off [--default-region CC]\n"
     "\n"
     "Rebuilds the state from the newest usable snapshot + the log and writes a fresh\n"
     "snapshot covering the last log record. Deterministic: the same log gives a\n"
     "byte-identical snapshot. Prints \"<sha256>  <snapshot path>\" (sha256sum format).\n"
     "\n"
     "--from-log   ignore existing snapshots; replay the whole log (it must start at 1).\n"
-    "--compact    then trim the log through the new snapshot and remove other snapshots.\n";
+    "--compact    then trim the log through the new snapshot and remove other snapshots.\n"
+    "--normalize  converts the directory to another normalisation setting (docs/api.md\n"
+    "             section 6): every contact is re-clustered under the new match keys by\n"
+    "             its link graph (clusters may merge or split; ids never change), a new\n"
+    "             snapshot is written, the others removed and the log trimmed. Take a\n"
+    "             backup first: a crash in its last steps can leave the directory unusable.\n";
 
 constexpr const char* kVerifyUsage =
     "usage: idrecon-tool verify --data-dir D\n"
@@ -141,12 +152,32 @@ std::string Rate(std::uint64_t rows, double seconds) {
   return seconds > 0 ? Grouped(static_cast<std::uint64_t>(static_cast<double>(rows) / seconds)) + " rows/s" : "-";
 }
 
+// --normalize / --default-region, when given.
+std::optional<NormalizationSettings> NormalizationOption(const Options& o) {
+  if (!Has(o, "normalize")) {
+    if (Has(o, "default-region")) throw UsageError{"--default-region needs --normalize on"};
+    return std::nullopt;
+  }
+  const std::string& v = o.at("normalize");
+  if (v != "on" && v != "off") throw UsageError{"--normalize must be on or off"};
+  NormalizationSettings n;
+  n.normalize = v == "on";
+  if (Has(o, "default-region")) {
+    if (!n.normalize) throw UsageError{"--default-region needs --normalize on"};
+    if (Status s = ParseRegion(o.at("default-region"), &n.default_region); !s.ok()) {
+      throw UsageError{"--default-region: " + s.message()};
+    }
+  }
+  return n;
+}
+
 int RunImport(const Options& o) {
   if (Has(o, "csv") == Has(o, "requests")) throw UsageError{"give exactly one of --csv FILE and --requests FILE"};
   if (Has(o, "renumber") && !Has(o, "merge")) throw UsageError{"--renumber needs --merge"};
   if (Has(o, "renumber") && Has(o, "requests")) throw UsageError{"--renumber applies to --csv only"};
   ImportOptions options;
   options.data_dir = o.at("data-dir");
+  options.normalization = NormalizationOption(o);
   options.strict = Has(o, "strict");
   options.merge = Has(o, "merge");
   options.renumber = Has(o, "renumber");
@@ -174,7 +205,10 @@ int RunImport(const Options& o) {
     s = ImportRequests(options, &sum);
   }
   std::fflush(stdout);
-  if (!s.ok()) return Fail("import", s);
+  if (!s.ok()) {
+    const int code = Fail("import", s);
+    return s.IsInvalidArgument() ? 2 : code;  // e.g. a setting the directory does not have
+  }
   if (Has(o, "csv")) {
     std::fprintf(stderr,
                  "idrecon-tool import: %s rows read, %s imported, %s malformed (skipped), %s repairs; "
@@ -214,7 +248,27 @@ int RunExport(const Options& o) {
   return 0;
 }
 
+int RunConvert(const std::string& data_dir, const NormalizationSettings& to) {
+  ConvertSummary sum;
+  if (Status s = ConvertNormalization(data_dir, to, &sum); !s.ok()) return Fail("rebuild", s);
+  if (sum.unchanged) {
+    std::fprintf(stderr, "idrecon-tool rebuild: %s already has normalisation %s; nothing changed\n", data_dir.c_str(),
+                 Describe(to).c_str());
+    return 0;
+  }
+  std::fprintf(stderr,
+               "idrecon-tool rebuild: normalisation %s -> %s: %s contacts, %s clusters before, %s after; wrote %s\n",
+               Describe(sum.from).c_str(), Describe(to).c_str(), Grouped(sum.contacts).c_str(),
+               Grouped(sum.clusters_before).c_str(), Grouped(sum.clusters_after).c_str(),
+               sum.snapshot_path.empty() ? "the setting only (no data)" : sum.snapshot_path.c_str());
+  return 0;
+}
+
 int RunRebuild(const Options& o) {
+  if (const auto to = NormalizationOption(o)) {
+    if (Has(o, "from-log") || Has(o, "compact")) throw UsageError{"--normalize takes no --from-log or --compact"};
+    return RunConvert(o.at("data-dir"), *to);
+  }
   RebuildOptions options;
   options.data_dir = o.at("data-dir");
   options.from_log_only = Has(o, "from-log");
@@ -300,10 +354,15 @@ const std::map<std::string, Command, std::less<>>& Commands() {
       {"import",
        {kImportUsage,
         {{"data-dir", true}, {"csv", true}, {"requests", true}, {"strict", false}, {"merge", false},
-         {"renumber", false}, {"repair-time", true}, {"null", true}, {"help", false}},
+         {"renumber", false}, {"repair-time", true}, {"null", true}, {"normalize", true}, {"default-region", true},
+         {"help", false}},
         &RunImport}},
       {"export", {kExportUsage, {{"data-dir", true}, {"csv", false}, {"jsonl", false}, {"out", true}, {"help", false}}, &RunExport}},
-      {"rebuild", {kRebuildUsage, {{"data-dir", true}, {"from-log", false}, {"compact", false}, {"help", false}}, &RunRebuild}},
+      {"rebuild",
+       {kRebuildUsage,
+        {{"data-dir", true}, {"from-log", false}, {"compact", false}, {"normalize", true}, {"default-region", true},
+         {"help", false}},
+        &RunRebuild}},
       {"verify", {kVerifyUsage, {{"data-dir", true}, {"help", false}}, &RunVerify}},
       {"stats", {kStatsUsage, {{"data-dir", true}, {"json", false}, {"top", true}, {"help", false}}, &RunStats}},
       {"backup", {kBackupUsage, {{"data-dir", true}, {"out", true}, {"help", false}}, &RunBackup}},

@@ -58,7 +58,7 @@ Status ImportCsv(const ImportOptions& options, ImportSummary* summary) {
   MappedInput input;
   if (Status s = input.Open(options.input_path); !s.ok()) return s;
   std::unique_ptr<Database> db;
-  if (Status s = OpenStore(options.data_dir, true, false, &db); !s.ok()) return s;
+  if (Status s = OpenStore(options.data_dir, true, false, &db, options.normalization); !s.ok()) return s;
   if (Status s = RefuseNonEmpty(*db, options.merge); !s.ok()) return s;
 
   // 1. Read.
@@ -203,7 +203,7 @@ Status ImportRequests(const ImportOptions& options, ImportSummary* summary) {
   if (Status s = input.Open(options.input_path); !s.ok()) return s;
   const std::string_view data = input.bytes();
   std::unique_ptr<Database> db;
-  if (Status s = OpenStore(options.data_dir, true, false, &db); !s.ok()) return s;
+  if (Status s = OpenStore(options.data_dir, true, false, &db, options.normalization); !s.ok()) return s;
   if (Status s = RefuseNonEmpty(*db, options.merge); !s.ok()) return s;
 
   // Calls fn(line number, body) for each non-blank line.

@@ -33,9 +33,11 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "engine/clock.h"
+#include "engine/match_key.h"
 #include "engine/status.h"
 
 namespace idrecon::tools {
@@ -49,6 +51,9 @@ struct ImportOptions {
   Millis repair_time = 0;        // updatedAt of repaired rows; 0: now
   std::string null_marker;       // CSV: an unquoted field equal to it is NULL too
   std::FILE* report = nullptr;   // notes; nullptr: stdout
+  // The normalisation setting of a new directory (nullopt: the directory's
+  // own, off when new); another than an existing directory's: InvalidArgument.
+  std::optional<NormalizationSettings> normalization;
 };
 
 struct ImportSummary {

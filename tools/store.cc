@@ -5,8 +5,10 @@
 
 namespace idrecon::tools {
 
-Status OpenStore(const std::string& path, bool create, bool recover, std::unique_ptr<Database>* out) {
+Status OpenStore(const std::string& path, bool create, bool recover, std::unique_ptr<Database>* out,
+                 std::optional<NormalizationSettings> normalization) {
   DatabaseOptions options;
+  options.normalization = std::move(normalization);
   options.create_if_missing = create;
   options.writer = false;
   options.recover = recover;

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/status.h"
@@ -23,7 +24,10 @@
 
 namespace idrecon::tools {
 
-Status OpenStore(const std::string& path, bool create, bool recover, std::unique_ptr<Database>* out);
+// `normalization`: the setting the caller was told to use (nullopt: the
+// directory's own); see DatabaseOptions::normalization.
+Status OpenStore(const std::string& path, bool create, bool recover, std::unique_ptr<Database>* out,
+                 std::optional<NormalizationSettings> normalization = std::nullopt);
 
 // "1,234,567"
 std::string Grouped(std::uint64_t n);
