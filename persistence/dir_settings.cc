@@ -1,6 +1,7 @@
 #include "persistence/dir_settings.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -25,14 +26,16 @@ std::string ConversionHint(const NormalizationSettings& s) {
 
 Status ReadDirSettings(const std::string& dir, bool* present, NormalizationSettings* out) {
   const std::string path = SettingsPath(dir);
-  std::ifstream in(path);
-  if (!in) {
-    if (errno == ENOENT) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) {
       *present = false;
       return Status::Ok();
     }
-    return ErrnoStatus("open " + path, errno);
+    return ErrnoStatus("stat " + path, errno);
   }
+  std::ifstream in(path);
+  if (!in) return Status::IOError("cannot read " + path);
   NormalizationSettings s;
   bool saw_normalize = false;
   std::string line;

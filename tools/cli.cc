@@ -9,6 +9,7 @@
 #include "engine/clock.h"
 #include "engine/status.h"
 #include "persistence/backup.h"
+#include "persistence/dir_settings.h"
 #include "tools/contact_rows.h"
 #include "tools/exporter.h"
 #include "tools/importer.h"
@@ -178,6 +179,23 @@ int RunImport(const Options& o) {
   ImportOptions options;
   options.data_dir = o.at("data-dir");
   options.normalization = NormalizationOption(o);
+  if (options.normalization) {
+    // Another setting than the directory's is a bad argument (exit 2), and
+    // is refused before anything is read.
+    bool present = false;
+    NormalizationSettings stored;
+    if (Status s = ReadDirSettings(options.data_dir, &present, &stored); !s.ok()) return Fail("import", s);
+    if (present && !(stored == *options.normalization)) {
+      std::fprintf(stderr,
+                   "idrecon-tool import: the data directory %s has normalisation %s, not %s; to convert it, run "
+                   "`idrecon-tool rebuild --data-dir %s --normalize %s%s%s`\n",
+                   options.data_dir.c_str(), Describe(stored).c_str(), Describe(*options.normalization).c_str(),
+                   options.data_dir.c_str(), options.normalization->normalize ? "on" : "off",
+                   options.normalization->default_region.empty() ? "" : " --default-region ",
+                   options.normalization->default_region.c_str());
+      return 2;
+    }
+  }
   options.strict = Has(o, "strict");
   options.merge = Has(o, "merge");
   options.renumber = Has(o, "renumber");
@@ -205,10 +223,7 @@ int RunImport(const Options& o) {
     s = ImportRequests(options, &sum);
   }
   std::fflush(stdout);
-  if (!s.ok()) {
-    const int code = Fail("import", s);
-    return s.IsInvalidArgument() ? 2 : code;  // e.g. a setting the directory does not have
-  }
+  if (!s.ok()) return Fail("import", s);
   if (Has(o, "csv")) {
     std::fprintf(stderr,
                  "idrecon-tool import: %s rows read, %s imported, %s malformed (skipped), %s repairs; "
