@@ -9,7 +9,9 @@
 // Properties: the parser and Route never crash; every status is one the
 // server documents; a JSON response body is valid JSON, an error body is
 // {"error": string}; 405 carries Allow, 401 WWW-Authenticate; a 200 from
-// /identify has the §2 shape.
+// /identify has the §2 shape, one from /lookup its clusters and identify,
+// a 409 its two clusters. The engine runs with a small automatic guard and
+// cluster cap (docs/api.md §8) so that every answer of /guard is reachable.
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
@@ -46,13 +48,15 @@ std::string_view ToStd(boost::beast::string_view s) { return {s.data(), s.size()
 
 bool DocumentedStatus(int status) {
   switch (status) {
-    case 200: case 400: case 401: case 404: case 405: case 413: case 431: case 500: case 503: return true;
+    case 200: case 400: case 401: case 404: case 405: case 409: case 413: case 422: case 431: case 500: case 503:
+      return true;
     default: return false;
   }
 }
 
 bool KnownEndpoint(std::string_view e) {
-  return e == "identify" || e == "contacts" || e == "health" || e == "metrics" || e == "other";
+  return e == "identify" || e == "lookup" || e == "guard" || e == "contacts" || e == "health" || e == "metrics" ||
+         e == "other";
 }
 
 void CheckResponse(const HttpRequest& request, const HttpResponse& response, simdjson::dom::parser& json) {
@@ -75,6 +79,16 @@ void CheckResponse(const HttpRequest& request, const HttpResponse& response, sim
     FUZZ_CHECK(object["error"].get_string().get(message) == simdjson::SUCCESS, "no error string: " + detail);
     FUZZ_CHECK(!message.empty(), detail);
   }
+  if (response.status == 409) {
+    simdjson::dom::array clusters;
+    FUZZ_CHECK(object["clusters"].get_array().get(clusters) == simdjson::SUCCESS && clusters.size() == 2, detail);
+  }
+  if (response.status == 200 && response.endpoint == "lookup") {
+    simdjson::dom::array clusters;
+    simdjson::dom::object identify;
+    FUZZ_CHECK(object["clusters"].get_array().get(clusters) == simdjson::SUCCESS && clusters.size() <= 2, detail);
+    FUZZ_CHECK(object["identify"].get_object().get(identify) == simdjson::SUCCESS, detail);
+  }
   if (response.status == 200 && response.endpoint == "identify") {
     simdjson::dom::object contact;
     FUZZ_CHECK(object["contact"].get_object().get(contact) == simdjson::SUCCESS, detail);
@@ -94,7 +108,11 @@ void CheckResponse(const HttpRequest& request, const HttpResponse& response, sim
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   idrecon::ManualClock clock(1'700'000'000'000);
-  idrecon::Engine engine(idrecon::Engine::Options{&clock, nullptr, 16, nullptr});
+  // A small guard and cluster cap, so that 409, 422 and the guarded
+  // answers are reachable from short inputs.
+  idrecon::Engine::Options options{&clock, nullptr, 16, nullptr};
+  options.guard = idrecon::GuardSettings{3, 4};
+  idrecon::Engine engine(options);
   idrecon::ServiceMetrics metrics(&engine, nullptr);
   idrecon::ServiceContext open{engine, nullptr, &metrics, ""};
   idrecon::ServiceContext locked{engine, nullptr, nullptr, "fuzz-token"};

@@ -32,7 +32,7 @@
 // --mix kinds (workload.h): repeat, new, add, join (the realistic ones) and
 // wildjoin, junk (bad data that fuses customers: a join without the
 // cluster-size limit, and an email with a placeholder phone such as
-// "0000000000"), for the guard scenarios of bench/guard.sh. A guarded
+// "0000000000"), for the guard scenarios of bench/matching.sh. A guarded
 // server answers some of those 409 (a merge refused) or 422 (every value
 // guarded): they are counted apart (status409=, status422=; "status_409",
 // "status_422" in the JSON), not among non200. The result also gives the

@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# bench/guard.sh: what junk values do to idrecon-server, with and without
-# the guard. Runs, one after another, each on a fresh data directory
-# preloaded with PRELOAD customers, DURATION seconds of closed-loop load:
+# bench/matching.sh: what matching costs and what junk values do to
+# idrecon-server, with and without the guard (docs/api.md §6, §8). Runs,
+# one after another, each on a fresh data directory preloaded with PRELOAD
+# customers, DURATION seconds of closed-loop load:
 #   a  realistic   the realistic mix (REALISTIC_MIX), no guard
-#   b  bad-data    MIX, no guard: by default 1% of requests join two random
-#                  customers without any cluster limit (wildjoin); with junk
-#                  phones instead (junk) one cluster swallows thousands of
-#                  values and throughput collapses
+#   b  bad-data    MIX, no guard: by default 1% of requests carry a junk phone
+#                  (junk), so one cluster swallows thousands of values and
+#                  throughput collapses; wildjoin (two random customers
+#                  joined) is the other kind of bad data
 #   c  guarded     MIX again, the server started with GUARD_FLAGS
+#   d  normalised  REALISTIC_MIX, the server started with NORMALIZE_FLAGS:
+#                  a against d is the cost of normalisation
 # and prints one table: req/s, p99, the largest cluster any answer showed,
 # 409s (merges refused) and 422s (every value guarded). See bench/README.md.
 #
 # Knobs (environment): DURATION=30 WARMUP=1 PRELOAD=10000 CONNECTIONS=32
 #   LOAD_THREADS=1 SERVER_THREADS=1 SEED=1 SYNC=nosync
-#   REALISTIC_MIX=repeat=80,new=15,add=4,join=1 MIX=repeat=79,new=15,add=4,wildjoin=1
-#   (or e.g. repeat=79,new=15,add=4,junk=1: emails with placeholder phones)
-#   GUARD_FLAGS="--guard-max-contacts 50 --guard-max-cluster 1000" SCENARIOS="a b c"
+#   REALISTIC_MIX=repeat=80,new=15,add=4,join=1 MIX=repeat=79,new=15,add=4,junk=1
+#   (or e.g. MIX=repeat=99,wildjoin=1 with REALISTIC_MIX=repeat=100: random joins among the
+#   preloaded customers only)
+#   GUARD_FLAGS="--guard-max-contacts 50 --guard-max-cluster 1000"
+#   NORMALIZE_FLAGS="--normalize on --default-region US" SCENARIOS="a b c d"
 #   BIN=<repo>/build/release/bin DATA_PARENT=<repo>/build BUILD=0 (1 builds the release preset first)
 # Exits non-zero if a scenario could not run (e.g. the server rejects
 # GUARD_FLAGS: scenario c then says so in the table) or had bad answers.
@@ -35,9 +40,10 @@ SERVER_THREADS=${SERVER_THREADS:-1}
 SEED=${SEED:-1}
 SYNC=${SYNC:-nosync}
 REALISTIC_MIX=${REALISTIC_MIX:-repeat=80,new=15,add=4,join=1}
-MIX=${MIX:-repeat=79,new=15,add=4,wildjoin=1}
+MIX=${MIX:-repeat=79,new=15,add=4,junk=1}
 GUARD_FLAGS=${GUARD_FLAGS---guard-max-contacts 50 --guard-max-cluster 1000}
-SCENARIOS=${SCENARIOS:-a b c}
+NORMALIZE_FLAGS=${NORMALIZE_FLAGS---normalize on --default-region US}
+SCENARIOS=${SCENARIOS:-a b c d}
 BUILD=${BUILD:-0}
 DATA_PARENT=${DATA_PARENT:-$ROOT/build}
 
@@ -47,11 +53,12 @@ if [[ $BUILD == 1 ]]; then
 fi
 BIN=${BIN:-$ROOT/build/release/bin}
 for b in idrecon-server idrecon-load; do
-  [[ -x $BIN/$b ]] || { echo "guard.sh: $BIN/$b is missing (BUILD=1 builds it)" >&2; exit 1; }
+  [[ -x $BIN/$b ]] || { echo "matching.sh: $BIN/$b is missing (BUILD=1 builds it)" >&2; exit 1; }
 done
 read -r -a guard_flags <<<"$GUARD_FLAGS"
+read -r -a normalize_flags <<<"$NORMALIZE_FLAGS"
 
-make_workdir "$DATA_PARENT" bench-guard
+make_workdir "$DATA_PARENT" bench-matching
 
 # field LINE NAME: the value of NAME=... in an idrecon-load result line.
 field() { sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" <<<"$1"; }
@@ -71,6 +78,7 @@ declare -A NAME MIXOF FLAGS ROW
 NAME[a]=realistic; MIXOF[a]=$REALISTIC_MIX; FLAGS[a]=
 NAME[b]='bad-data'; MIXOF[b]=$MIX;           FLAGS[b]=
 NAME[c]=guarded;   MIXOF[c]=$MIX;           FLAGS[c]=$GUARD_FLAGS
+NAME[d]=normalised; MIXOF[d]=$REALISTIC_MIX; FLAGS[d]=$NORMALIZE_FLAGS
 failed=0
 
 # run_scenario ID: one server on a fresh data directory, one idrecon-load
@@ -78,12 +86,13 @@ failed=0
 run_scenario() {
   local id=$1 flags=()
   [[ $id == c ]] && flags=("${guard_flags[@]}")
+  [[ $id == d ]] && flags=("${normalize_flags[@]}")
   local stem=$WORK/$id
   local label="${NAME[$id]} ($id)"
   printf -v ROW["$id"] '%-14s %-38s' "$label" "${MIXOF[$id]}"
-  if [[ $id == c ]] && ! server_accepts_flags "${flags[@]}"; then
-    echo "guard.sh: scenario c not run: idrecon-server rejects GUARD_FLAGS ($GUARD_FLAGS)" >&2
-    ROW[$id]+=" not run: idrecon-server rejects GUARD_FLAGS"
+  if [[ $id == c || $id == d ]] && ! server_accepts_flags "${flags[@]}"; then
+    echo "matching.sh: scenario $id not run: idrecon-server rejects ${FLAGS[$id]}" >&2
+    ROW[$id]+=" not run: idrecon-server rejects its flags"
     failed=1
     return
   fi
@@ -99,7 +108,7 @@ run_scenario() {
   stop_server
   echo "  $line" >&2
   if [[ -z $line || $alive == no || $line != *" errors=0 "* || $line != *" wrong=0 "* || $line == *cut_off=1* ]]; then
-    echo "guard.sh: trouble in scenario $id (server alive at the end: $alive); harness and server said:" >&2
+    echo "matching.sh: trouble in scenario $id (server alive at the end: $alive); harness and server said:" >&2
     tail -n 5 "$stem.load.err" "$stem.err" >&2
     failed=1
   fi
@@ -110,16 +119,17 @@ run_scenario() {
 }
 
 for id in $SCENARIOS; do
-  [[ -n ${NAME[$id]:-} ]] || { echo "guard.sh: unknown scenario '$id' (a, b or c)" >&2; exit 2; }
+  [[ -n ${NAME[$id]:-} ]] || { echo "matching.sh: unknown scenario '$id' (a, b, c or d)" >&2; exit 2; }
   run_scenario "$id"
 done
 
 echo
-echo "Junk values and the guard: idrecon-server --sync $SYNC (threads $SERVER_THREADS), $CONNECTIONS connections," \
+echo "Matching: idrecon-server --sync $SYNC (threads $SERVER_THREADS), $CONNECTIONS connections," \
   "closed loop, ${DURATION}s after ${WARMUP}s warm-up, $PRELOAD customers preloaded, seed $SEED"
 printf '%-14s %-38s %9s %9s %12s %8s %8s %6s\n' scenario mix "req/s" "p99 µs" "max cluster" 409s 422s bad
 printf -- '-%.0s' $(seq 110); echo
 for id in $SCENARIOS; do echo "${ROW[$id]}"; done
 echo "(max cluster = emails + phone numbers of the largest \"contact\" any checked answer showed;" \
-  "bad = other non-200s + wrong answers + transport errors; guarded: ${GUARD_FLAGS:-no flags})"
+  "bad = other non-200s + wrong answers + transport errors; guarded: ${GUARD_FLAGS:-no flags};" \
+  "normalised: ${NORMALIZE_FLAGS:-no flags})"
 exit "$failed"
