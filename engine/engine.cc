@@ -11,6 +11,9 @@
 //      stripes (cluster_locks_, ascending), and re-checks that each is still a
 //      root; if not, it unlocks and retries. A root only stops being a root
 //      under its own stripe, so a root seen under its lock stays one.
+//   2a. Between the two, the structure lock (structure_lock.h), shared,
+//      around everything that finds roots and touches clusters; the
+//      guard's split takes it exclusively to move contacts between roots.
 //   3. Sequencer. The short critical section that assigns seq, id and time,
 //      allocates and fills new contact slots, and hands the changes to the
 //      sink. It is always the innermost lock.
@@ -41,6 +44,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 
 #include "engine/engine_impl.h"
@@ -119,6 +123,9 @@ void Engine::Impl::BuildView(ContactId root, ClusterView* view) const {
     m = store_.Get(m).next;
   } while (m != root);
   std::sort(members.begin(), members.end());
+  // A value split by the guard may have a first carrier in each of two
+  // clusters that a later merge joined: then the flags are not enough.
+  if (!split_keys_.empty()) return BuildViewByKeys(root, members, view);
 
   // docs/api.md §2 and §6: one entry per distinct match key, written as
   // its first (smallest-id) live carrier in this cluster, which carries the
@@ -158,6 +165,45 @@ void Engine::Impl::BuildView(ContactId root, ClusterView* view) const {
         view->phone_numbers.push_back(p);
       }
     }
+  }
+}
+
+void Engine::Impl::BuildViewByKeys(ContactId root, const std::vector<ContactId>& members, ClusterView* view) const {
+  view->primary_id = root;
+  view->emails.clear();
+  view->phone_numbers.clear();
+  view->secondary_ids.clear();
+  const Contact& primary = store_.Get(root);
+  std::vector<std::string> email_keys, phone_keys;  // parallel to the lists
+  // The primary's keys take the first places; the slot is written by the
+  // key's first carrier (members are by id).
+  if (arena_.View(primary.email).size() > 0) {
+    email_keys.push_back(StoredKey(GuardField::kEmail, arena_.View(primary.email)));
+    view->emails.emplace_back();
+  }
+  if (arena_.View(primary.phone).size() > 0) {
+    phone_keys.push_back(StoredKey(GuardField::kPhone, arena_.View(primary.phone)));
+    view->phone_numbers.emplace_back();
+  }
+  auto add = [this](std::string_view value, GuardField field, std::vector<std::string>& keys,
+                    std::vector<std::string_view>& list) {
+    if (value.empty()) return;
+    const std::string key = StoredKey(field, value);
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == key) {
+        if (list[i].empty()) list[i] = value;
+        return;
+      }
+    }
+    keys.push_back(key);
+    list.push_back(value);
+  };
+  for (ContactId id : members) {
+    const Contact& c = store_.Get(id);
+    if (c.deleted_at != Contact::kNotDeleted) continue;
+    if (id != root) view->secondary_ids.push_back(id);
+    add(arena_.View(c.email), GuardField::kEmail, email_keys, view->emails);
+    add(arena_.View(c.phone), GuardField::kPhone, phone_keys, view->phone_numbers);
   }
 }
 
@@ -315,6 +361,7 @@ Status Engine::Impl::Identify(const IdentifyQuery& query, IdentifyOutcome* out) 
   }
 
   ContactId root_a = 0, root_b = 0;
+  std::shared_lock<StructureLock> structure(structure_);
   StripeGuard cluster_guard(cluster_locks_);
   LockRoots(by_email, by_phone, &cluster_guard, &root_a, &root_b);
 
@@ -397,6 +444,7 @@ Status Engine::Impl::GetContact(ContactId id, ContactRow* out) const {
 
 Status Engine::Impl::ReadRow(ContactId id, ContactRow* out) const {
   if (id == 0 || id >= store_.end()) return Status::NotFound("no contact with id " + std::to_string(id));
+  std::shared_lock<StructureLock> structure(structure_);
   StripeGuard guard(cluster_locks_);
   ContactId root;
   for (;;) {
@@ -421,80 +469,6 @@ Status Engine::Impl::ReadRow(ContactId id, ContactRow* out) const {
   }
   out->depends_on_seq = store_.Get(root).last_seq;
   out->legacy_linked = (c.flags & Contact::kLegacyLinked) != 0;
-  return Status::Ok();
-}
-
-Status Engine::Impl::Apply(const Change& change) {
-  // Recovery is serial: no Identify or Apply runs concurrently (documented in
-  // engine.h), so validating before taking locks is safe. Locks are still
-  // taken in the usual order so the memory effects are published the same way.
-  auto corrupt = [&](const std::string& why) {
-    return Status::Corruption("log record seq " + std::to_string(change.seq) + ": " + why);
-  };
-  if (change.seq <= last_seq()) return corrupt("sequence number does not increase");
-  const ContactId end = store_.end();
-  if (change.kind == Change::Kind::kDemote) {
-    if (change.id == 0 || change.id >= end || change.linked_to == 0 || change.linked_to >= end ||
-        change.id == change.linked_to || !IsRoot(change.id) || !IsRoot(change.linked_to)) {
-      return corrupt("demote of " + std::to_string(change.id) + " under " + std::to_string(change.linked_to) +
-                     " does not join two primaries");
-    }
-    StripeGuard guard(cluster_locks_, ClusterStripe(change.id), ClusterStripe(change.linked_to));
-    PreparedMerge merge;  // the evidence (none in format 1 records: a legacy link)
-    PrepareMergeLinks(change.linked_to, change.id, change.email, change.phone, &merge);
-    {
-      std::lock_guard<std::mutex> seq_lock(seq_mu_);
-      last_seq_ = change.seq;
-      last_time_ = std::max(last_time_, change.at);
-    }
-    MaterializeLegacyLocked(change.id, merge);
-    MergeLocked(change.linked_to, change.id, change.at, change.seq);
-    MoveMergeLinksLocked(change.linked_to, change.id, merge, change.seq, change.at);
-    return Status::Ok();
-  }
-  if (change.kind == Change::Kind::kGuard || change.kind == Change::Kind::kUnguard) return ApplyGuard(change);
-  if (change.kind != Change::Kind::kCreateContact) return corrupt("unknown change kind");
-  if (change.id != end) {
-    return corrupt("contact id " + std::to_string(change.id) + " is not the next id " + std::to_string(end));
-  }
-  if (change.email.empty() && change.phone.empty()) return corrupt("contact without email and phone");
-  if (change.email.size() > kMaxEmailBytes || change.phone.size() > kMaxPhoneBytes) {
-    return corrupt("value over its limit");
-  }
-  if (change.linked_to != 0 && (change.linked_to >= end || !IsRoot(change.linked_to))) {
-    return corrupt("contact links to " + std::to_string(change.linked_to) + ", which is not a primary");
-  }
-  Value email = MakeValue(change.email, change.email.empty() ? change.email : keys_.EmailKey(change.email, &scratch_email()));
-  Value phone = MakeValue(change.phone, change.phone.empty() ? change.phone : keys_.PhoneKey(change.phone, &scratch_phone()));
-  StripeGuard value_guard(value_locks_, email.stripe, phone.stripe);
-  ValueIndex::Entry* const email_entry = FindEmail(email);
-  ValueIndex::Entry* const phone_entry = FindPhone(phone);
-  const bool email_is_new = !email.key.empty() && email_entry == nullptr;
-  const bool phone_is_new = !phone.key.empty() && phone_entry == nullptr;
-  StripeGuard cluster_guard(cluster_locks_, ClusterStripe(change.linked_to), StripeLocks::kNone);
-  const std::uint32_t flags = (email_is_new ? Contact::kFirstEmailCarrier : 0u) |
-                              (phone_is_new ? Contact::kFirstPhoneCarrier : 0u);
-  // Everything that can fail first, as in Identify: a failed Apply changes
-  // nothing, and recovery may retry it.
-  PrepareIndexInserts(email, email_is_new, phone, phone_is_new);
-  Seq seq = 0;
-  ContactId id = 0;
-  {
-    std::lock_guard<std::mutex> seq_lock(seq_mu_);
-    ReserveContactLocked(email, phone);
-    last_seq_ = change.seq - 1;  // CreateContactLockedWithSink takes the next one
-    last_time_ = std::max(last_time_, change.at);
-    id = CreateContactLockedWithSink(email, phone, change.linked_to, change.at, flags, &seq, nullptr);
-  }
-  if (change.linked_to == 0) {
-    clusters_.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    Contact& s = store_.Get(change.linked_to);
-    std::swap(s.next, store_.Get(id).next);
-    s.last_seq = std::max(s.last_seq, seq);
-    s.live_members() += 1;
-  }
-  InsertValues(email, email_entry, phone, phone_entry, id);
   return Status::Ok();
 }
 

@@ -7,6 +7,8 @@
 // change is atomic with respect to every request carrying the value.
 #include <algorithm>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 
 #include "engine/engine_impl.h"
@@ -76,18 +78,34 @@ Status Engine::Impl::Guard(GuardField field, std::string_view value, bool split,
   GuardState* existing = it == shards[v.stripe].end() ? nullptr : &it->second;
   if (existing != nullptr && (!split || existing->split)) {
     FillEntry(field, v.key, existing->reason, existing->split, existing->since, existing->seq, contacts, out);
+    if (split && clusters != nullptr) {  // already split: what its clusters are now
+      std::shared_lock<StructureLock> structure(structure_);
+      std::vector<ContactId> done;
+      for (ContactId m : existing->split_members) {
+        if (store_.Get(m).deleted_at != Contact::kNotDeleted) continue;
+        ContactId root = 0, none = 0;
+        StripeGuard cluster_guard(cluster_locks_);
+        LockRoots(m, 0, &cluster_guard, &root, &none);
+        if (std::find(done.begin(), done.end(), root) != done.end()) continue;
+        done.push_back(root);
+        clusters->emplace_back();
+        BuildView(root, &clusters->back());
+      }
+      std::sort(clusters->begin(), clusters->end(),
+                [](const ClusterView& a, const ClusterView& b) { return a.primary_id < b.primary_id; });
+    }
     return Status::Ok();
   }
   if (!allow_changes) return Status::Unavailable("this request would change data, and changes are refused");
   // Everything that can fail first: the guard's node, the split's plan.
   GuardShard::node_type node;
   if (existing == nullptr) node = MakeGuardNode(v.key);
-  // A split rewrites clusters: it takes every cluster stripe (after the
-  // value's stripe, as every request does).
-  std::unique_ptr<AllClusterStripes> all;
+  // A split rewrites clusters: it takes the structure lock exclusively
+  // (after the value's stripe, as every request does).
+  std::unique_lock<StructureLock> exclusive(structure_, std::defer_lock);
   PreparedSplit prepared;
   if (split) {
-    all = std::make_unique<AllClusterStripes>(cluster_locks_);
+    exclusive.lock();
     PrepareSplit(field, v, true, existing, &prepared);
   }
   // A file guard that is split becomes an api guard: the split is a change,
@@ -134,10 +152,10 @@ Status Engine::Impl::Unguard(GuardField field, std::string_view value, bool allo
   const ValueIndex::Entry* entry = email ? FindEmail(v) : FindPhone(v);
   GuardState& state = it->second;
   const bool split = state.split;
-  std::unique_ptr<AllClusterStripes> all;
+  std::unique_lock<StructureLock> exclusive(structure_, std::defer_lock);
   PreparedSplit prepared;
   if (split) {
-    all = std::make_unique<AllClusterStripes>(cluster_locks_);
+    exclusive.lock();
     PrepareSplit(field, v, false, &state, &prepared);
   }
   Millis now;
@@ -156,9 +174,13 @@ Status Engine::Impl::Unguard(GuardField field, std::string_view value, bool allo
       AppendToSink(sink_, ch);
     }
   }
-  FillEntry(field, v.key, state.reason, split, state.since, seq, entry != nullptr ? entry->carriers : 0u, out);
+  // Apply first, answer after: the answer's copies may allocate, the change
+  // must not be left half done if they fail.
+  const GuardReason reason = state.reason;
+  const Millis since = state.since;
   if (split) FinishSplit(prepared, false, &state, now, seq);
   shards[v.stripe].erase(it);
+  FillEntry(field, v.key, reason, split, since, seq, entry != nullptr ? entry->carriers : 0u, out);
   if (split && clusters != nullptr) ViewsOf(prepared.plan.new_roots, clusters);
   return Status::Ok();
 }
@@ -166,7 +188,6 @@ Status Engine::Impl::Unguard(GuardField field, std::string_view value, bool allo
 void Engine::Impl::ListGuards(std::vector<GuardEntry>* out) const {
   out->clear();
   for (std::size_t i = 0; i < value_locks_.size(); ++i) {
-    if (email_guards_[i].empty() && phone_guards_[i].empty()) continue;  // a stale read only skips a racing change
     StripeGuard guard(value_locks_, i, StripeLocks::kNone);
     for (GuardField field : {GuardField::kEmail, GuardField::kPhone}) {
       const bool email = field == GuardField::kEmail;
@@ -218,7 +239,7 @@ Status Engine::Impl::RestoreGuard(const GuardEntry& entry) {
     return Status::Corruption("snapshot guards one value twice");
   }
   if (entry.split) {
-    AllClusterStripes all(cluster_locks_);
+    std::unique_lock<StructureLock> exclusive(structure_);
     split_keys_.emplace(entry.field, entry.value);
     // The restored rows already hold the split clusters; what restore could
     // not know is that the value has a first carrier in each of them.
@@ -255,10 +276,10 @@ Status Engine::Impl::ApplyGuard(const Change& change) {
                                                             : existing != nullptr && existing->split;
   GuardShard::node_type node;
   if (change.kind == Change::Kind::kGuard && existing == nullptr) node = MakeGuardNode(key);  // may throw; nothing changed yet
-  std::unique_ptr<AllClusterStripes> all;
+  std::unique_lock<StructureLock> exclusive(structure_, std::defer_lock);
   PreparedSplit prepared;
   if (resplit) {
-    all = std::make_unique<AllClusterStripes>(cluster_locks_);
+    exclusive.lock();
     PrepareSplit(field, v, change.kind == Change::Kind::kGuard, existing, &prepared);
   }
   {

@@ -1,7 +1,8 @@
 // Engine::Impl: the engine's state and the helpers its methods share.
 //
-// Internal to engine/: engine.cc holds /identify, reads and log replay;
-// engine_lookup.cc holds /lookup; engine_guard.cc the guarded values;
+// Internal to engine/: engine.cc holds /identify and reads; engine_apply.cc
+// log replay; engine_lookup.cc /lookup; engine_guard.cc the guarded values;
+// engine_recluster.cc the link graph and re-clustering;
 // engine_restore.cc holds snapshot restore (RestoreContact, RestoreLink and
 // the bulk RestoreAll). The locking protocol is described in engine.cc.
 #pragma once
@@ -22,6 +23,7 @@
 #include "engine/contact_store.h"
 #include "engine/engine.h"
 #include "engine/stripe_locks.h"
+#include "engine/structure_lock.h"
 #include "engine/string_arena.h"
 #include "engine/value_hash.h"
 #include "engine/value_index.h"
@@ -218,20 +220,17 @@ class Engine::Impl {
     }
   }
 
-  // Root of `id`'s set, with path halving. Safe without locks: `parent` is
-  // always a contact of the same cluster or of the cluster it merged into,
-  // and a root is always made a root before anything points at it; a
-  // halving step writes only if `parent` is unchanged (compare-exchange).
-  // Without a lock the answer may be stale: lock the root's stripe and
-  // check FindRoot again (LockRoots).
+  // Root of `id`'s set. Every tree is at most one level deep (a merge, a
+  // restore and a re-clustering point every member straight at its root),
+  // so no path compression: it would only add writes. Call it with the
+  // structure lock shared (or exclusive): re-clustering then cannot move
+  // the contact meanwhile. The answer may still be stale by a merge: lock
+  // the root's stripe and check FindRoot again (LockRoots).
   ContactId FindRoot(ContactId id) const {
     for (;;) {
-      Contact& c = store_.Get(id);
-      ContactId p = c.parent.load(std::memory_order_acquire);
+      const ContactId p = store_.Get(id).parent.load(std::memory_order_acquire);
       if (p == id) return id;
-      ContactId gp = store_.Get(p).parent.load(std::memory_order_acquire);
-      if (gp != p) c.parent.compare_exchange_weak(p, gp, std::memory_order_acq_rel);
-      id = gp;
+      id = p;
     }
   }
 
@@ -342,8 +341,8 @@ class Engine::Impl {
   // Re-clustering (docs/api.md §9): the clusters of `roots` recomputed as the
   // components of their link graph, without the links through a value
   // guarded with split (split_keys_). Plan allocates and changes nothing;
-  // Apply writes it and cannot fail. Both under every cluster stripe
-  // (AllClusterStripes), Plan's roots current.
+  // Apply writes it and cannot fail. Both with structure_ held exclusively,
+  // Plan's roots current.
   struct ReclusterPlan {
     std::vector<ContactId> members;    // ascending
     std::vector<ContactId> new_root;   // per member
@@ -355,26 +354,14 @@ class Engine::Impl {
     std::vector<ContactId> new_roots;  // ascending, distinct
       std::vector<ClusterLinks> links;   // per new root
   };
-  void PlanRecluster(std::vector<ContactId> roots, ReclusterPlan* plan);
+  // drop_dead_links: only when nothing else runs (it reads the index
+  // without the value stripes): merge links whose value has no live
+  // carrier left are dropped.
+  void PlanRecluster(std::vector<ContactId> roots, ReclusterPlan* plan, bool drop_dead_links = false);
   void ApplyRecluster(ReclusterPlan& plan, Millis now, Seq seq) noexcept;
   // Sets the first-carrier flags of the clusters of `roots` anew (each key's
   // smallest-id carrier in each cluster), leaving the clusters as they are.
   void RefreshFirstCarriers(std::vector<ContactId> roots);
-  // Holds every cluster stripe, taken in ascending order.
-  class AllClusterStripes {
-   public:
-    explicit AllClusterStripes(StripeLocks& locks) : locks_(locks) {
-      for (std::size_t i = 0; i < locks_.size(); ++i) locks_.at(i).lock();
-    }
-    ~AllClusterStripes() {
-      for (std::size_t i = locks_.size(); i-- > 0;) locks_.at(i).unlock();
-    }
-    AllClusterStripes(const AllClusterStripes&) = delete;
-    AllClusterStripes& operator=(const AllClusterStripes&) = delete;
-
-   private:
-    StripeLocks& locks_;
-  };
   // The match key of a stored value (computed: O(1) for emails, a
   // libphonenumber parse for phones with normalisation on).
   std::string StoredKey(GuardField field, std::string_view value) const {
@@ -396,14 +383,17 @@ class Engine::Impl {
   };
   void PrepareSplit(GuardField field, Value& v, bool split, const GuardState* g, PreparedSplit* p);
   void FinishSplit(PreparedSplit& p, bool split, GuardState* g, Millis now, Seq seq) noexcept;
-  // The guarded keys with split; changed and read only under every cluster
-  // stripe. A link through one of them is not a link.
+  // The guarded keys with split; changed with structure_ exclusive, read
+  // with it shared. A link through one of them is not a link.
   SplitKeys split_keys_;
   // The views of `roots`' clusters, ascending (for the "clusters" of /guard).
   void ViewsOf(std::vector<ContactId> roots, std::vector<ClusterView>* views) const;
 
-  // Under the root's cluster lock.
+  // Under the root's cluster lock and the structure lock (shared or
+  // exclusive). ByKeys: the same answer computed from the members' keys,
+  // for when split values exist (their first-carrier flags may repeat).
   void BuildView(ContactId root, ClusterView* view) const;
+  void BuildViewByKeys(ContactId root, const std::vector<ContactId>& members, ClusterView* view) const;
   // The cluster's live contacts: kept on its root (Contact::live_members).
   std::uint32_t LiveMembers(ContactId root) const { return store_.Get(root).live_members(); }
 
@@ -423,6 +413,7 @@ class Engine::Impl {
   const GuardSettings guard_;
 
   mutable StripeLocks value_locks_;
+  mutable StructureLock structure_;  // see structure_lock.h
   mutable StripeLocks cluster_locks_;
   // Shard i of each is guarded by value_locks_ stripe i. The index is
   // mutable because Find hands out entries that Identify then counts in.

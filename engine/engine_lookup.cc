@@ -5,6 +5,7 @@
 // serial order, and it decides exactly as Identify would at that point:
 // the same guard drop, the same index lookups, the same cluster cap.
 #include <algorithm>
+#include <shared_mutex>
 
 #include "engine/engine_impl.h"
 
@@ -33,6 +34,7 @@ Status Engine::Impl::Lookup(const IdentifyQuery& query, LookupOutcome* out) cons
   }
 
   ContactId root_a = 0, root_b = 0;
+  std::shared_lock<StructureLock> structure(structure_);
   StripeGuard cluster_guard(cluster_locks_);
   LockRoots(email_entry != nullptr ? email_entry->carrier : 0, phone_entry != nullptr ? phone_entry->carrier : 0,
             &cluster_guard, &root_a, &root_b);

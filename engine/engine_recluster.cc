@@ -6,9 +6,11 @@
 // link graph: shared keys (not through a split value), merge links whose
 // two values are not split, pair links between live contacts, legacy
 // groups. It costs O(size of the clusters), never a scan of the store, and
-// runs under every cluster stripe, so no request sees it half done; a
-// request that found a root before it re-checks after locking (LockRoots).
+// runs with the structure lock held exclusively (structure_lock.h), so no
+// request sees it half done, and none is between finding a root and
+// locking it.
 #include <algorithm>
+#include <mutex>
 #include <numeric>
 #include <set>
 #include <string>
@@ -79,7 +81,7 @@ void Engine::Impl::MoveMergeLinksLocked(ContactId survivor, ContactId demoted, P
   }
 }
 
-void Engine::Impl::PlanRecluster(std::vector<ContactId> roots, ReclusterPlan* plan) {
+void Engine::Impl::PlanRecluster(std::vector<ContactId> roots, ReclusterPlan* plan, bool drop_dead_links) {
   std::sort(roots.begin(), roots.end());
   roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
   *plan = ReclusterPlan{};
@@ -206,16 +208,47 @@ void Engine::Impl::PlanRecluster(std::vector<ContactId> roots, ReclusterPlan* pl
   }
   auto links_of = [&](std::uint32_t member) -> ClusterLinks& { return plan->links[plan->component[member]]; };
   for (PendingMerge& m : merges) {
+    const bool email_split = is_split(GuardField::kEmail, StoredKey(GuardField::kEmail, m.link.email));
+    const bool phone_split = is_split(GuardField::kPhone, StoredKey(GuardField::kPhone, m.link.phone));
+    // A link whose value has no live carrier anywhere is gone (docs/api.md
+    // §9). Only a rebuild under other keys makes such links (no contact
+    // ever leaves), and it runs alone, so it may ask the index; online, a
+    // value's carriers may sit in clusters outside this set (a split
+    // value's do), so the link is kept.
+    if (drop_dead_links) {
+      Value ev = MakeValue(m.link.email, StoredKey(GuardField::kEmail, m.link.email));
+      Value pv = MakeValue(m.link.phone, StoredKey(GuardField::kPhone, m.link.phone));
+      if (FindEmail(ev) == nullptr || FindPhone(pv) == nullptr) continue;
+    }
+    if (m.email_carrier == UINT32_MAX && m.phone_carrier == UINT32_MAX) {
+      // Neither side here: it belongs with clusters elsewhere (it was
+      // through a split value); keep it with the first component.
+      links_of(0).merges.push_back(std::move(m.link));
+      continue;
+    }
     // With the component that holds its carriers; a link through a split
     // value stays with the split value's carrier, so an unsplit finds it.
-    const std::uint32_t at = m.phone_carrier != UINT32_MAX && is_split(GuardField::kPhone, StoredKey(GuardField::kPhone, m.link.phone))
-                                 ? m.phone_carrier
-                             : m.email_carrier != UINT32_MAX ? m.email_carrier
-                             : m.phone_carrier != UINT32_MAX ? m.phone_carrier
-                                                             : 0;
-    if (n > 0) links_of(at).merges.push_back(std::move(m.link));
+    const std::uint32_t at = phone_split && m.phone_carrier != UINT32_MAX   ? m.phone_carrier
+                             : email_split && m.email_carrier != UINT32_MAX ? m.email_carrier
+                             : m.email_carrier != UINT32_MAX                ? m.email_carrier
+                                                                            : m.phone_carrier;
+    links_of(at).merges.push_back(std::move(m.link));
   }
   for (const PairLink& l : pairs) links_of(pos.at(l.a)).pairs.push_back(l);
+  // Legacy groups: each old cluster's legacy contacts are one group, marked
+  // by flags alone. A component that now holds the groups of several old
+  // clusters keeps the flags of one and turns each other group into pair
+  // links, so a later re-clustering still tells the groups apart.
+  std::vector<std::uint32_t> kept_group(plan->new_roots.size(), UINT32_MAX);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (!(plan->flags[i] & Contact::kLegacyLinked)) continue;
+    std::uint32_t& kept = kept_group[plan->component[i]];
+    if (kept == UINT32_MAX) kept = group[i];
+    if (group[i] == kept) continue;
+    const std::uint32_t anchor = legacy_anchor[group[i]];
+    if (anchor != i) links_of(i).pairs.push_back(PairLink{plan->members[anchor], plan->members[i], 0, true});
+    plan->flags[i] &= ~static_cast<std::uint32_t>(Contact::kLegacyLinked);
+  }
   // Room in the shards for every new root's entry, made now: Apply cannot fail.
   for (std::size_t k = 0; k < plan->new_roots.size(); ++k) {
     if (!plan->links[k].empty()) links_[ClusterStripe(plan->new_roots[k])].try_emplace(plan->new_roots[k]);
@@ -305,8 +338,9 @@ void Engine::Impl::PrepareSplit(GuardField field, Value& v, bool split, const Gu
     if (!out.empty()) split_keys_.insert(std::move(out));
     throw;
   }
-  p->key_node = std::move(out);  // FinishSplit drops it; until then it is out of the set
-  if (!p->key_node.empty()) p->key_it = split_keys_.insert(std::move(p->key_node)).position;
+  // Back in the set until FinishSplit drops it (through key_it): if the
+  // change is not made, nothing changed.
+  if (!out.empty()) p->key_it = split_keys_.insert(std::move(out)).position;
 }
 
 void Engine::Impl::FinishSplit(PreparedSplit& p, bool split, GuardState* g, Millis now, Seq seq) noexcept {
@@ -410,9 +444,9 @@ void Engine::Impl::ReclusterAll(Millis now) {
   for (ContactId id = 1; id < end; ++id) {
     if (store_.Get(id).deleted_at == Contact::kNotDeleted && IsRoot(id)) roots.push_back(id);
   }
-  AllClusterStripes all(cluster_locks_);
+  std::unique_lock<StructureLock> exclusive(structure_);
   ReclusterPlan plan;
-  PlanRecluster(std::move(roots), &plan);
+  PlanRecluster(std::move(roots), &plan, true);
   ApplyRecluster(plan, now, last_seq());
 }
 

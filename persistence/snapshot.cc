@@ -22,8 +22,9 @@
 namespace idrecon {
 namespace {
 
-// Version 2 adds the normalisation setting to the header and the guards
-// after the contacts; version 1 files (no guards, normalisation off) load.
+// Version 2 adds the normalisation setting to the header, and the legacy
+// marks, the links and the guards after the contacts; version 1 files
+// (nothing after the contacts, normalisation off) load.
 constexpr char kMagicV1[8] = {'I', 'D', 'R', 'S', 'N', 'A', 'P', '\x01'};
 constexpr char kMagic[8] = {'I', 'D', 'R', 'S', 'N', 'A', 'P', '\x02'};
 constexpr std::size_t kHeaderBytesV1 = 24;

@@ -69,7 +69,10 @@ HttpResponse GuardRefusal(const Status& s, std::uint8_t guarded, const ContactId
     if (context.metrics != nullptr) context.metrics->CountGuarded(guarded);
     return ErrorResponse(422, s.message());
   }
-  if (context.metrics != nullptr) context.metrics->CountCapRefusal();
+  if (context.metrics != nullptr) {
+    context.metrics->CountCapRefusal();
+    context.metrics->CountGuarded(guarded);  // a value may have been dropped first
+  }
   std::string body;
   AppendClusterCapJson(s.message(), cap_clusters, &body);
   return JsonResponse(409, std::move(body));

@@ -2,7 +2,8 @@
 
 #include <unistd.h>
 
-#include <set>
+#include <algorithm>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -53,16 +54,24 @@ Status ConvertNormalization(const std::string& data_dir, const NormalizationSett
   });
   if (!status.ok()) return status;
   // Guards follow their values into the new keys; two that become one key
-  // are one guard.
+  // are one guard, split if either was (with both one's members).
   const MatchKeys keys(to);
   std::vector<GuardEntry> guards;
   old->ListGuards(&guards);
-  std::set<std::pair<GuardField, std::string>> seen;
+  std::map<std::pair<GuardField, std::string>, GuardEntry> merged;
   for (GuardEntry g : guards) {
     if (g.reason == GuardReason::kFile) continue;
     std::string scratch;
     g.value = std::string(g.field == GuardField::kEmail ? keys.EmailKey(g.value, &scratch) : keys.PhoneKey(g.value, &scratch));
-    if (!seen.emplace(g.field, g.value).second) continue;
+    auto [it, fresh_key] = merged.try_emplace({g.field, g.value}, g);
+    if (fresh_key) continue;
+    GuardEntry& into = it->second;
+    into.split = into.split || g.split;
+    into.split_members.insert(into.split_members.end(), g.split_members.begin(), g.split_members.end());
+    std::sort(into.split_members.begin(), into.split_members.end());
+    into.split_members.erase(std::unique(into.split_members.begin(), into.split_members.end()), into.split_members.end());
+  }
+  for (const auto& [key, g] : merged) {
     if (Status s = fresh.RestoreGuard(g); !s.ok()) return s;
   }
   fresh.FinishRestore(last_seq);

@@ -115,6 +115,63 @@ TEST_F(EngineSplitTest, SplitUndoesAJunkMergeAndUnguardJoinsAgain) {
   }
 }
 
+// A merge that joins two parts of a split value lists the value once.
+TEST_F(EngineSplitTest, AMergeAcrossASplitValueListsItOnce) {
+  auto e = Make(&sink_);
+  Identify(*e, "a@x", "0000");
+  Identify(*e, "b@x", "0000");
+  Identify(*e, "c@x", "555");
+  Identify(*e, "b@x", "555");
+  GuardEntry entry;
+  bool changed = false;
+  ASSERT_TRUE(e->Guard(GuardField::kPhone, "0000", true, true, &entry, &changed, nullptr).ok());
+  OwnedView v = Identify(*e, "a@x", "555");  // joins {1} and {2, 3} again by a new merge
+  EXPECT_EQ(v, (OwnedView{1, {"a@x", "b@x", "c@x"}, {"0000", "555"}, {2, 3}}));
+  // Asking to split again answers with the clusters as they are now.
+  std::vector<ClusterView> clusters;
+  ASSERT_TRUE(e->Guard(GuardField::kPhone, "0000", true, true, &entry, &changed, &clusters).ok());
+  EXPECT_FALSE(changed);
+  ASSERT_EQ(clusters.size(), 1u);
+  EXPECT_EQ(Own(clusters[0]), v);
+}
+
+// Two legacy groups (a format-1 snapshot's clusters) that a re-clustering
+// joins stay two groups: a later split on the value that joined them
+// separates them again.
+TEST_F(EngineSplitTest, LegacyGroupsJoinedByARebuildStayApart) {
+  Engine::Options o{&clock_, nullptr, 64, nullptr};
+  o.normalization = NormalizationSettings{true, ""};
+  Engine e(o);
+  auto row = [](ContactId id, const char* email, const char* phone, ContactId linked) {
+    ContactRow r;
+    r.id = id;
+    r.email = email;
+    r.phone = phone;
+    r.linked_id = linked;
+    r.is_primary = linked == 0;
+    r.created_at = r.updated_at = 1000 + id;
+    return r;
+  };
+  // Under the old setting "Foo@x" and "foo@x" were two values.
+  for (const ContactRow& r : {row(1, "a@x", "1", 0), row(2, "Foo@x", "2", 1), row(3, "foo@x", "3", 0),
+                              row(4, "d@x", "4", 3)}) {
+    ASSERT_TRUE(e.RestoreContact(r).ok());
+  }
+  ASSERT_TRUE(e.RestoreLink(2, 1).ok());
+  ASSERT_TRUE(e.RestoreLink(4, 3).ok());
+  ASSERT_TRUE(e.RestoreLegacyLinked({}, true).ok());
+  e.FinishRestore(0);
+  e.ReclusterAll(5000);
+  ASSERT_EQ(e.cluster_count(), 1u) << "the new keys join them";
+  GuardEntry entry;
+  bool changed = false;
+  std::vector<ClusterView> clusters;
+  ASSERT_TRUE(e.Guard(GuardField::kEmail, "foo@x", true, true, &entry, &changed, &clusters).ok());
+  ASSERT_EQ(clusters.size(), 2u);
+  EXPECT_EQ(clusters[0].secondary_ids, (std::vector<ContactId>{2}));
+  EXPECT_EQ(clusters[1].secondary_ids, (std::vector<ContactId>{4}));
+}
+
 // The link graph recomputed from scratch (docs/api.md §9): contacts joined
 // by shared keys not split, and by each merge's evidence.
 std::map<ContactId, ContactId> Components(const std::vector<ContactRow>& rows,
@@ -161,7 +218,7 @@ TEST_F(EngineSplitTest, RandomSplitsMatchComponentsFromScratch) {
   std::vector<std::pair<std::string, std::string>> merges;
   std::set<std::string> split;
   const std::vector<std::string> phones = {"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"};
-  for (int step = 0; step < 400; ++step) {
+  for (int step = 0; step < 1500; ++step) {
     const int op = static_cast<int>(rng() % 10);
     const std::string phone = phones[rng() % phones.size()];
     if (op == 0) {
