@@ -179,6 +179,11 @@ Status ImportCsv(const ImportOptions& options, ImportSummary* summary) {
         if (Status s = engine->RestoreLink(r.id, r.linked_id); !s.ok()) return s;
       }
     }
+    // The rows' own links (their linkedIds, and a merged directory's
+    // clusters) carry no evidence the link graph could re-check: each
+    // cluster the import leaves stays linked as it is (docs/api.md §8), at
+    // no cost in memory (a flag on each of its contacts).
+    if (Status s = engine->RestoreLegacyLinked({}, true); !s.ok()) return s;
   }
   existing.reset();
   const Seq seq = recovered.last_seq + 1;

@@ -87,6 +87,23 @@ TEST(MatchingEndToEndTest, NormalisationBelongsToTheDirectory) {
   EXPECT_NE(r.err.find("2 clusters before, 1 after"), std::string::npos) << r.err;
 }
 
+// Rows imported from CSV with a linkedId carry no evidence: a conversion
+// keeps them together although they share no value.
+TEST(MatchingEndToEndTest, ImportedClustersStayTogetherThroughARebuild) {
+  TempDir dir;
+  const std::string d = dir.path() + "/data";
+  const std::string csv = dir.path() + "/contacts.csv";
+  WriteText(csv,
+            "id,phoneNumber,email,linkedId,linkPrecedence,createdAt,updatedAt,deletedAt\n"
+            "1,111,a@x,,primary,2025-01-01T00:00:00.000Z,2025-01-01T00:00:00.000Z,\n"
+            "2,222,b@x,1,secondary,2025-01-02T00:00:00.000Z,2025-01-02T00:00:00.000Z,\n");
+  CommandResult r = Tool({"import", "--data-dir", d, "--csv", csv});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Tool({"rebuild", "--data-dir", d, "--normalize", "on"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("1 clusters before, 1 after"), std::string::npos) << r.err;
+}
+
 TEST(MatchingEndToEndTest, GuardsSurviveARestartAndTheFileIsChecked) {
   TempDir dir;
   const std::string d = dir.path() + "/data";
