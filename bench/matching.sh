@@ -67,9 +67,10 @@ field() { sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" <<<"$1"; }
 # subshell, so start_server_process's exit on failure ends only the probe;
 # it prints the server's complaint.)
 server_accepts_flags() {
+  probe=$((${probe:-0} + 1))  # a fresh directory each time: --normalize is fixed per directory
   (
     start_server_process "$WORK/probe.out" "$WORK/probe.err" "$BIN/idrecon-server" --port 0 --threads 1 \
-      --sync nosync --data-dir "$WORK/probe-data" "$@"
+      --sync nosync --data-dir "$WORK/probe-data-$probe" "$@"
     stop_server
   )
 }
