@@ -116,13 +116,7 @@ void Engine::Impl::MergeLocked(ContactId survivor, ContactId demoted, Millis now
 
 void Engine::Impl::BuildView(ContactId root, ClusterView* view) const {
   thread_local std::vector<ContactId> members;
-  members.clear();
-  ContactId m = root;
-  do {
-    members.push_back(m);
-    m = store_.Get(m).next;
-  } while (m != root);
-  std::sort(members.begin(), members.end());
+  MembersOf(root, &members);
   // A value split by the guard may have a first carrier in each of two
   // clusters that a later merge joined: then the flags are not enough.
   if (!split_keys_.empty()) return BuildViewByKeys(root, members, view);

@@ -69,7 +69,7 @@ Status Engine::Impl::Guard(GuardField field, std::string_view value, bool split,
   if (Status s = CheckGuardValue(field, value, &trimmed); !s.ok()) return s;
   const bool email = field == GuardField::kEmail;
   std::string scratch;
-  Value v = MakeValue(trimmed, email ? keys_.EmailKey(trimmed, &scratch) : keys_.PhoneKey(trimmed, &scratch));
+  Value v = ValueWithKey(field, trimmed, &scratch);
   std::vector<GuardShard>& shards = email ? email_guards_ : phone_guards_;
   StripeGuard guard(value_locks_, v.stripe, StripeLocks::kNone);
   const ValueIndex::Entry* entry = email ? FindEmail(v) : FindPhone(v);
@@ -141,7 +141,7 @@ Status Engine::Impl::Unguard(GuardField field, std::string_view value, bool allo
   if (Status s = CheckGuardValue(field, value, &trimmed); !s.ok()) return s;
   const bool email = field == GuardField::kEmail;
   std::string scratch;
-  Value v = MakeValue(trimmed, email ? keys_.EmailKey(trimmed, &scratch) : keys_.PhoneKey(trimmed, &scratch));
+  Value v = ValueWithKey(field, trimmed, &scratch);
   std::vector<GuardShard>& shards = email ? email_guards_ : phone_guards_;
   StripeGuard guard(value_locks_, v.stripe, StripeLocks::kNone);
   auto it = shards[v.stripe].find(v.key);
@@ -213,7 +213,7 @@ Status Engine::Impl::AddFileGuards(const std::vector<std::pair<GuardField, std::
   std::string scratch;
   for (std::size_t i = 0; i < values.size(); ++i) {
     const bool email = values[i].first == GuardField::kEmail;
-    Value v = MakeValue(trimmed[i], email ? keys_.EmailKey(trimmed[i], &scratch) : keys_.PhoneKey(trimmed[i], &scratch));
+    Value v = ValueWithKey(values[i].first, trimmed[i], &scratch);
     StripeGuard guard(value_locks_, v.stripe, StripeLocks::kNone);
     (email ? email_guards_ : phone_guards_)[v.stripe].try_emplace(std::string(v.key),
                                                                   GuardState{GuardReason::kFile, false, now, 0});

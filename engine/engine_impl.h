@@ -115,6 +115,22 @@ class Engine::Impl {
     return v;
   }
 
+  // A stored or guarded value of `field` with its match key (in *scratch
+  // when it differs from the value).
+  Value ValueWithKey(GuardField field, std::string_view value, std::string* scratch) const {
+    return MakeValue(value, field == GuardField::kEmail ? keys_.EmailKey(value, scratch) : keys_.PhoneKey(value, scratch));
+  }
+  // The members of root's cluster, ascending by id, into *out.
+  void MembersOf(ContactId root, std::vector<ContactId>* out) const {
+    out->clear();
+    ContactId m = root;
+    do {
+      out->push_back(m);
+      m = store_.Get(m).next;
+    } while (m != root);
+    std::sort(out->begin(), out->end());
+  }
+
   // The guarded keys of one field; shard i guarded by value_locks_ stripe i,
   // like the index shard of the same number.
   struct GuardState {

@@ -307,12 +307,7 @@ void Engine::Impl::PrepareSplit(GuardField field, Value& v, bool split, const Gu
     if (e != nullptr) {
       const ContactId root = FindRoot(e->carrier);
       roots.push_back(root);
-      ContactId m = root;
-      do {
-        p->members.push_back(m);
-        m = store_.Get(m).next;
-      } while (m != root);
-      std::sort(p->members.begin(), p->members.end());
+      MembersOf(root, &p->members);
     }
     SplitKeys one;
     one.emplace(field, std::string(v.key));
@@ -420,12 +415,7 @@ void Engine::Impl::RefreshFirstCarriers(std::vector<ContactId> roots) {
   roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
   for (ContactId root : roots) {
     std::vector<ContactId> members;
-    ContactId m = root;
-    do {
-      members.push_back(m);
-      m = store_.Get(m).next;
-    } while (m != root);
-    std::sort(members.begin(), members.end());
+    MembersOf(root, &members);
     std::set<std::string> emails, phones;
     for (ContactId id : members) {
       Contact& c = store_.Get(id);

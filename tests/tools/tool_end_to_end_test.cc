@@ -15,16 +15,11 @@
 #include "testing/process.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
+#include "testing/tool_process.h"
 
 namespace idrecon::testing {
 namespace {
 
-const std::string kTool = IDRECON_TOOL_PATH;
-
-CommandResult Tool(std::vector<std::string> args) {
-  args.insert(args.begin(), kTool);
-  return RunCommand(args);
-}
 
 using ContactId = std::uint32_t;
 
