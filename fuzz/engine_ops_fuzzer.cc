@@ -121,7 +121,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(s.ok(), s.ToString());
         asked.emplace_back(email, phone);
         const std::size_t before = model.rows().size();
-        const OwnedView expected = model.Identify(te, tp, clock.NowMillis());
+        const OwnedView expected = model.Identify(te, tp, clock.NowMillis()).view;
         const OwnedView got = Own(out.cluster);
         FUZZ_CHECK(got == expected, "request " + std::to_string(i) + " email '" + te + "' phone '" + tp +
                                         "': engine " + Describe(got) + " model " + Describe(expected));

@@ -233,7 +233,10 @@ Status LoadSnapshotBytes(std::string_view bytes, const std::string& path, Engine
   NormalizationSettings written;  // version 1: off
   if (!v1) {
     const auto region_len = static_cast<unsigned char>(body[25]);
-    if (static_cast<unsigned char>(body[24]) > 1 || (region_len != 0 && region_len != 2)) return bad("bad normalisation setting");
+    if (static_cast<unsigned char>(body[24]) > 1 || (region_len != 0 && region_len != 2) ||
+        (region_len == 0 && (body[26] != 0 || body[27] != 0))) {
+      return bad("bad normalisation setting");
+    }
     written.normalize = body[24] == 1;
     if (region_len == 2) written.default_region.assign(body.data() + 26, 2);
   }
